@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI routes, the wire format and problem JSON errors."""

@@ -1,0 +1,67 @@
+"""The application factory: every router mounted under ``/v0`` and ``/v0.1``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+import registrum
+from registrum.api import openapi, problems
+from registrum.api.context import ApiContext
+from registrum.api.middleware import BodyLimitMiddleware, RawPathMiddleware
+from registrum.api.routes import auth, meta, publish, servers
+
+PREFIXES = ("/v0.1", "/v0")
+
+DESCRIPTION = """\
+Registrum, an MCP server registry. Wire-compatible with the official MCP Registry API:
+every operation is served under `/v0.1` (stable) and `/v0`.
+
+Server names and versions are single URL path segments: encode the `/` of a name as `%2F`
+(`io.github.alice%2Fweather`). Errors are `application/problem+json`.
+"""
+
+
+def _suffix(router: APIRouter, prefix: str) -> APIRouter:
+    """A copy of ``router`` whose operation ids end in the prefix, as the official ones do
+    (``list-servers-v0.1``)."""
+    copy = APIRouter()
+    tag = prefix.strip("/").replace("/", "-")
+    for route in router.routes:
+        assert isinstance(route, APIRoute)
+        copy.add_api_route(
+            route.path,
+            route.endpoint,
+            methods=list(route.methods or ()),
+            operation_id=f"{route.operation_id}-{tag}",
+            summary=route.summary,
+            description=route.description,
+            tags=list(route.tags or ()),
+            response_class=route.response_class,
+            responses=route.responses,
+            openapi_extra=route.openapi_extra,
+        )
+    return copy
+
+
+def create_app(ctx: ApiContext) -> FastAPI:
+    app = FastAPI(
+        title="Registrum — MCP Server Registry API",
+        version=registrum.__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    app.state.context = ctx
+    routers = [servers.router, publish.router, meta.router]
+    if ctx.anonymous_auth:
+        routers.append(auth.router)
+    for prefix in PREFIXES:
+        for router in routers:
+            app.include_router(_suffix(router, prefix), prefix=prefix)
+    problems.install(app)
+    openapi.install(app)
+    app.add_middleware(BodyLimitMiddleware, limit=ctx.max_body_bytes)
+    app.add_middleware(RawPathMiddleware)
+    return app

@@ -1,0 +1,30 @@
+"""Publishing (SPEC §4)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from registrum.api.bodies import in_thread, read_json
+from registrum.api.context import Caller, Context
+from registrum.api.openapi import body_schema, responses
+from registrum.core import wire
+
+router = APIRouter()
+
+
+@router.post(
+    "/publish",
+    operation_id="publish-server",
+    summary="Publish MCP server",
+    description="Publish a new version of a server. The body is the server.json document. "
+    "Needs a registry token with the `publish` permission on the name.",
+    tags=["publish"],
+    response_class=Response,
+    responses=responses(200, "ServerResponse", 400, 401, 403),
+    openapi_extra=body_schema("ServerDetail"),
+)
+async def publish(request: Request, ctx: Context, caller: Caller) -> Response:
+    raw = await read_json(request)
+    view = await in_thread(ctx.publish.publish, raw, caller)
+    return Response(wire.server_response_bytes(view), media_type="application/json")

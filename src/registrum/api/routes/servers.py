@@ -1,0 +1,224 @@
+"""Read endpoints and the moderation endpoints of one server (SPEC §3, §5)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from registrum.api.bodies import in_thread, read_json
+from registrum.api.context import Caller, Context, decode_segment
+from registrum.api.openapi import body_schema, responses
+from registrum.core import wire
+from registrum.core.errors import InvalidInputError, Problem
+from registrum.services.query import DEFAULT_LIMIT, MAX_LIMIT
+
+router = APIRouter()
+
+_RFC3339: Final = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+_JSON = "application/json"
+
+ServerName = Annotated[
+    str,
+    Path(
+        alias="serverName",
+        description='URL-encoded server name (e.g. "com.example%2Fmy-server")',
+    ),
+]
+VersionParam = Annotated[
+    str,
+    Path(
+        alias="version",
+        description='URL-encoded version (e.g. "1.0.0"), or "latest" for the latest version',
+    ),
+]
+IncludeDeleted = Annotated[
+    bool | None,
+    Query(description="Include deleted versions (default false)"),
+]
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type=_JSON)
+
+
+def _clean(value: str | None, field: str) -> str | None:
+    if value is not None and any(ord(c) < 32 for c in value):
+        raise InvalidInputError(
+            f"Invalid {field}: control characters are not allowed",
+            [Problem(field, "remove control characters", None)],
+        )
+    return value
+
+
+def parse_updated_since(value: str) -> datetime:
+    fail = InvalidInputError(
+        "Invalid updated_since format: expected RFC3339 timestamp (e.g., 2025-08-07T13:15:04.280Z)"
+    )
+    if not _RFC3339.match(value):
+        raise fail
+    try:
+        parsed = datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+    except ValueError as exc:
+        raise fail from exc
+    return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+@router.get(
+    "/servers",
+    operation_id="list-servers",
+    summary="List MCP servers",
+    description="Every server version, ordered by name then version, in pages.",
+    tags=["servers"],
+    response_class=Response,
+    responses=responses(200, "ServerList"),
+)
+def list_servers(
+    ctx: Context,
+    cursor: Annotated[str | None, Query(description="Opaque cursor from metadata.nextCursor")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
+    search: Annotated[
+        str | None, Query(description="Case-insensitive substring of name or description")
+    ] = None,
+    updated_since: Annotated[
+        str | None, Query(description="Only versions updated after this RFC 3339 time")
+    ] = None,
+    version: Annotated[
+        str | None, Query(description="'latest', or an exact version such as '1.2.3'")
+    ] = None,
+    include_deleted: IncludeDeleted = None,
+) -> Response:
+    since = parse_updated_since(updated_since) if updated_since else None
+    if since is not None and include_deleted is False:
+        raise InvalidInputError(
+            "Cannot set include_deleted=false when using updated_since "
+            "(incremental sync requires deleted servers)"
+        )
+    page = ctx.query.list(
+        limit=limit,
+        cursor=_clean(cursor, "cursor"),
+        search=_clean(search, "search"),
+        updated_since=since,
+        version=_clean(version, "version"),
+        include_deleted=bool(include_deleted),
+    )
+    return _json(wire.server_list_bytes(page.items, page.next_cursor))
+
+
+@router.get(
+    "/servers/{serverName}/versions",
+    operation_id="get-server-versions",
+    summary="List all versions of an MCP server",
+    description="Every version of one server, newest publication first.",
+    tags=["servers"],
+    response_class=Response,
+    responses=responses(200, "ServerList", 404),
+)
+def list_versions(ctx: Context, server_name: ServerName, include_deleted: IncludeDeleted = None) -> Response:
+    name = decode_segment(server_name, "serverName")
+    views = ctx.query.versions(name, include_deleted=bool(include_deleted))
+    return _json(wire.server_list_bytes(views, None))
+
+
+@router.get(
+    "/servers/{serverName}/versions/{version}",
+    operation_id="get-server-version",
+    summary="Get specific MCP server version",
+    description="One version; the version 'latest' names the latest one.",
+    tags=["servers"],
+    response_class=Response,
+    responses=responses(200, "ServerResponse", 404),
+)
+def get_version(
+    ctx: Context, server_name: ServerName, version: VersionParam, include_deleted: IncludeDeleted = None
+) -> Response:
+    name = decode_segment(server_name, "serverName")
+    ver = decode_segment(version, "version")
+    view = ctx.query.get(name, ver, include_deleted=bool(include_deleted))
+    return _json(wire.server_response_bytes(view))
+
+
+@router.put(
+    "/servers/{serverName}/versions/{version}",
+    operation_id="update-server-version",
+    summary="Edit a server version (admin)",
+    description="Replace a version's server.json. Needs the `edit` permission; the name and "
+    "version cannot change.",
+    tags=["admin"],
+    response_class=Response,
+    responses=responses(200, "ServerResponse", 400, 401, 403, 404),
+    openapi_extra=body_schema("ServerDetail"),
+)
+async def edit_version(
+    request: Request, ctx: Context, caller: Caller, server_name: ServerName, version: VersionParam
+) -> Response:
+    name = decode_segment(server_name, "serverName")
+    ver = decode_segment(version, "version")
+    raw = await read_json(request)
+    view = await in_thread(ctx.moderation.edit, name, ver, raw, caller)
+    return _json(wire.server_response_bytes(view))
+
+
+@router.delete(
+    "/servers/{serverName}/versions/{version}",
+    operation_id="delete-server-version",
+    summary="Delete a server version",
+    description="Marks the version deleted (the same as setting its status to 'deleted'); "
+    "it stays restorable. Needs the `publish` or `edit` permission.",
+    tags=["publish"],
+    response_class=Response,
+    responses=responses(200, "ServerResponse", 400, 401, 403, 404),
+)
+async def delete_version(
+    ctx: Context, caller: Caller, server_name: ServerName, version: VersionParam
+) -> Response:
+    name = decode_segment(server_name, "serverName")
+    ver = decode_segment(version, "version")
+    view = await in_thread(
+        ctx.moderation.set_version_status, name, ver, {"status": "deleted"}, caller
+    )
+    return _json(wire.server_response_bytes(view))
+
+
+@router.patch(
+    "/servers/{serverName}/versions/{version}/status",
+    operation_id="update-server-version-status",
+    summary="Update server version status",
+    description="Set one version's status. Needs the `publish` or `edit` permission.",
+    tags=["publish"],
+    response_class=Response,
+    responses=responses(200, "ServerResponse", 400, 401, 403, 404),
+    openapi_extra=body_schema("StatusUpdateRequest"),
+)
+async def set_version_status(
+    request: Request, ctx: Context, caller: Caller, server_name: ServerName, version: VersionParam
+) -> Response:
+    name = decode_segment(server_name, "serverName")
+    ver = decode_segment(version, "version")
+    raw = await read_json(request)
+    view = await in_thread(ctx.moderation.set_version_status, name, ver, raw, caller)
+    return _json(wire.server_response_bytes(view))
+
+
+@router.patch(
+    "/servers/{serverName}/status",
+    operation_id="update-server-status",
+    summary="Update status for all server versions",
+    description="Set the status of every version at once, atomically.",
+    tags=["publish"],
+    response_class=Response,
+    responses=responses(200, "AllVersionsStatusResponse", 400, 401, 403, 404),
+    openapi_extra=body_schema("StatusUpdateRequest"),
+)
+async def set_all_status(
+    request: Request, ctx: Context, caller: Caller, server_name: ServerName
+) -> Response:
+    name = decode_segment(server_name, "serverName")
+    raw = await read_json(request)
+    result = await in_thread(ctx.moderation.set_all_status, name, raw, caller)
+    return _json(wire.status_all_bytes(result.updated_count, result.versions))

@@ -1,0 +1,109 @@
+"""Wire schemas for the OpenAPI document. Responses are built as bytes (see core/wire.py);
+these models only describe them, so the documentation and the wire stay in step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from registrum.core import wire
+from registrum.core.server_json import ServerDetail
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class OfficialMeta(_Doc):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["active", "deprecated", "deleted"]
+    statusMessage: str | None = Field(default=None, max_length=500)
+    statusChangedAt: datetime
+    publishedAt: datetime
+    updatedAt: datetime
+    isLatest: bool
+
+
+class RegistrumMeta(_Doc):
+    serverId: str = Field(description="Stable id of the server; survives updates and renames")
+    versionId: str = Field(description="Stable id of this version")
+
+
+class ResponseMeta(_Doc):
+    model_config = ConfigDict(extra="allow")
+    official: OfficialMeta = Field(alias=wire.OFFICIAL_META)
+    registrum: RegistrumMeta | None = Field(default=None, alias=wire.REGISTRUM_META)
+
+
+class ServerResponse(_Doc):
+    server: ServerDetail
+    meta: ResponseMeta | None = Field(default=None, alias="_meta")
+
+
+class ListMetadata(_Doc):
+    nextCursor: str | None = None
+    count: int
+
+
+class ServerList(_Doc):
+    servers: list[ServerResponse]
+    metadata: ListMetadata | None = None
+
+
+class AllVersionsStatusResponse(_Doc):
+    updatedCount: int
+    servers: list[ServerResponse]
+
+
+class StatusUpdateRequest(_Doc):
+    status: Literal["active", "deprecated", "deleted"]
+    statusMessage: str | None = Field(default=None, max_length=500)
+
+
+class TokenResponse(_Doc):
+    registry_token: str
+    expires_at: int = Field(description="Unix time in seconds")
+
+
+class HealthResponse(_Doc):
+    status: str
+    github_client_id: str | None = None
+
+
+class PingResponse(_Doc):
+    pong: bool
+
+
+class VersionResponse(_Doc):
+    version: str
+    git_commit: str
+    build_time: str
+
+
+class ErrorDetail(_Doc):
+    message: str
+    location: str | None = None
+    value: object | None = None
+
+
+class ErrorModel(_Doc):
+    title: str
+    status: int
+    detail: str
+    errors: list[ErrorDetail] | None = None
+
+
+DOCUMENTED: tuple[type[BaseModel], ...] = (
+    ServerList,
+    ServerResponse,
+    AllVersionsStatusResponse,
+    StatusUpdateRequest,
+    TokenResponse,
+    HealthResponse,
+    PingResponse,
+    VersionResponse,
+    ErrorModel,
+    ServerDetail,
+)

@@ -1,0 +1,89 @@
+"""One typed error tree for the whole registry.
+
+    RegistrumError
+    ├── InvalidInputError            a request or document is malformed (400)
+    │   └── DocumentInvalidError     server.json failed validation; carries every problem
+    ├── AuthenticationError          no or bad credentials (401)
+    ├── PermissionDeniedError        credentials lack the permission (403)
+    ├── NotFoundError                the server or version does not exist (404)
+    ├── ConflictError                the change contradicts stored state (400 on the wire,
+    │   │                            as the official registry answers)
+    │   ├── DuplicateVersionError
+    │   ├── VersionLimitError
+    │   └── NoChangeError
+    └── UnavailableError             a dependency is down; retry later (503)
+
+The API maps these to status codes and problem JSON in one place (``api/problems.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input, located by a JSON path (``packages[0].version``)."""
+
+    path: str
+    message: str
+    value: Any = None
+    severity: str = "error"
+
+    def location(self, prefix: str = "body") -> str:
+        if not self.path:
+            return prefix
+        sep = "" if self.path.startswith("[") else "."
+        return f"{prefix}{sep}{self.path}"
+
+
+class RegistrumError(Exception):
+    """Base of every error the registry raises on purpose."""
+
+    def __init__(self, detail: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.problems: tuple[Problem, ...] = tuple(problems)
+
+
+class InvalidInputError(RegistrumError):
+    """The input is malformed: wrong type, bad encoding, out of range."""
+
+
+
+class DocumentInvalidError(InvalidInputError):
+    """A server.json document failed validation; ``problems`` lists every problem found."""
+
+
+class AuthenticationError(RegistrumError):
+    """Missing, malformed, expired or forged credentials."""
+
+
+class PermissionDeniedError(RegistrumError):
+    """Valid credentials that do not grant the action on the resource."""
+
+
+class NotFoundError(RegistrumError):
+    """The named server or version does not exist (or is hidden)."""
+
+
+class ConflictError(RegistrumError):
+    """The requested change contradicts what is stored."""
+
+
+class DuplicateVersionError(ConflictError):
+    """The (name, version) pair is already published, in any status."""
+
+
+class VersionLimitError(ConflictError):
+    """The server already has the maximum number of versions."""
+
+
+class NoChangeError(ConflictError):
+    """The requested status change would change nothing."""
+
+
+class UnavailableError(RegistrumError):
+    """A dependency is temporarily unavailable; the request may be retried."""

@@ -1,0 +1,74 @@
+"""Ports: what the services need from the outside world, as Protocols.
+
+Storage implements :class:`ServerStore`. A write happens inside :meth:`ServerStore.write`,
+which opens one transaction and holds the per-server lock until it commits, so every check
+made through the :class:`WriteSession` stays true until the change is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
+from registrum.core.wire import VersionView
+
+
+class WriteSession(Protocol):
+    def find_server_id(self, name: str) -> str | None: ...
+
+    def create_server(self, server_id: str, name: str, at: datetime) -> None: ...
+
+    def count_versions(self, server_id: str) -> int: ...
+
+    def server_id_in_use(self, server_id: str) -> bool: ...
+
+    def version_id_in_use(self, version_id: str) -> bool: ...
+
+    def find(self, server_id: str, version: str) -> VersionView | None:
+        """One version, deleted or not."""
+        ...
+
+    def latest(self, server_id: str) -> VersionView | None:
+        """The version flagged latest, deleted or not."""
+        ...
+
+    def versions(self, server_id: str) -> list[VersionView]:
+        """Every version of the server, deleted ones included."""
+        ...
+
+    def insert_version(self, new: NewVersion) -> None: ...
+
+    def update_version(self, update: VersionUpdate) -> None: ...
+
+    def set_latest(self, server_id: str, version_id: str | None) -> None:
+        """Make ``version_id`` the only latest version of the server (``None``: none)."""
+        ...
+
+    def append_change(self, change: Change) -> int:
+        """Append to the change log; returns the new gap-free ``seq``."""
+        ...
+
+
+class ServerStore(Protocol):
+    def write(self, *names: str) -> AbstractContextManager[WriteSession]:
+        """One transaction holding the per-server lock of every name given."""
+        ...
+
+    def list_page(self, query: ListQuery) -> list[VersionView]: ...
+
+    def versions_by_name(self, name: str, include_deleted: bool) -> list[VersionView]: ...
+
+    def find_version(self, name: str, version: str, include_deleted: bool) -> VersionView | None: ...
+
+    def find_latest(self, name: str, include_deleted: bool) -> VersionView | None: ...
+
+    def iter_all(self) -> Iterator[VersionView]:
+        """Every stored version, deleted ones included, in (name, version) order."""
+        ...
+
+    def head(self) -> int:
+        """The ``seq`` of the newest change-log entry (0 when empty)."""
+        ...

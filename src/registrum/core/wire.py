@@ -1,0 +1,111 @@
+"""Wire names: every camelCase field and ``_meta`` key the API speaks, spelled once, here.
+
+Responses are built from the stored server.json text without parsing it again: the stored
+bytes are wrapped in :class:`orjson.Fragment` and spliced into the envelope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import orjson
+
+CURRENT_SCHEMA_URL: Final = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
+SCHEMA_URL_PREFIX: Final = "https://static.modelcontextprotocol.io/schemas/"
+
+OFFICIAL_META: Final = "io.modelcontextprotocol.registry/official"
+PUBLISHER_META: Final = "io.modelcontextprotocol.registry/publisher-provided"
+REGISTRUM_META: Final = "io.registrum/registry"
+PUBLISHER_META_MAX_BYTES: Final = 4096
+
+# ServerResponse / ServerList members.
+SERVER: Final = "server"
+META: Final = "_meta"
+SERVERS: Final = "servers"
+METADATA: Final = "metadata"
+NEXT_CURSOR: Final = "nextCursor"
+COUNT: Final = "count"
+UPDATED_COUNT: Final = "updatedCount"
+
+# Official registry metadata members.
+STATUS: Final = "status"
+STATUS_MESSAGE: Final = "statusMessage"
+STATUS_CHANGED_AT: Final = "statusChangedAt"
+PUBLISHED_AT: Final = "publishedAt"
+UPDATED_AT: Final = "updatedAt"
+IS_LATEST: Final = "isLatest"
+
+# Registrum's own metadata members.
+SERVER_ID: Final = "serverId"
+VERSION_ID: Final = "versionId"
+
+# Token exchange members (snake_case on the wire, as the official registry has them).
+REGISTRY_TOKEN: Final = "registry_token"
+EXPIRES_AT: Final = "expires_at"
+
+_DUMP_OPTIONS: Final = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+
+
+@dataclass(frozen=True, slots=True)
+class VersionView:
+    """What a read returns for one stored version: the stored JSON plus its registry metadata."""
+
+    server_id: str
+    version_id: str
+    name: str
+    version: str
+    body: str
+    status: str
+    status_message: str | None
+    status_changed_at: datetime
+    published_at: datetime
+    updated_at: datetime
+    is_latest: bool
+
+
+def official_meta(view: VersionView) -> dict[str, Any]:
+    meta: dict[str, Any] = {STATUS: view.status}
+    if view.status_message is not None:
+        meta[STATUS_MESSAGE] = view.status_message
+    meta[STATUS_CHANGED_AT] = view.status_changed_at
+    meta[PUBLISHED_AT] = view.published_at
+    meta[UPDATED_AT] = view.updated_at
+    meta[IS_LATEST] = view.is_latest
+    return meta
+
+
+def server_response(view: VersionView) -> dict[str, Any]:
+    """The ServerResponse envelope, with the stored body spliced in unparsed."""
+    return {
+        SERVER: orjson.Fragment(view.body),
+        META: {
+            OFFICIAL_META: official_meta(view),
+            REGISTRUM_META: {SERVER_ID: view.server_id, VERSION_ID: view.version_id},
+        },
+    }
+
+
+def dumps(obj: Any) -> bytes:
+    """Serialise a wire object: RFC 3339 UTC timestamps ending in ``Z``, compact."""
+    return orjson.dumps(obj, option=_DUMP_OPTIONS)
+
+
+def server_response_bytes(view: VersionView) -> bytes:
+    return dumps(server_response(view))
+
+
+def server_list_bytes(views: list[VersionView], next_cursor: str | None) -> bytes:
+    metadata: dict[str, Any] = {COUNT: len(views)}
+    if next_cursor:
+        metadata = {NEXT_CURSOR: next_cursor, COUNT: len(views)}
+    return dumps({SERVERS: [server_response(v) for v in views], METADATA: metadata})
+
+
+def status_all_bytes(updated_count: int, views: list[VersionView]) -> bytes:
+    return dumps({UPDATED_COUNT: updated_count, SERVERS: [server_response(v) for v in views]})
+
+
+def token_bytes(token: str, expires_at: int) -> bytes:
+    return dumps({REGISTRY_TOKEN: token, EXPIRES_AT: expires_at})

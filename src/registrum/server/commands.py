@@ -1,0 +1,195 @@
+"""Operator commands that run the registry in-process: serve, import, export."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+from registrum.api.app import create_app
+from registrum.core import wire
+from registrum.client import RegistryError
+from registrum.server.settings import Settings, SettingsError, load
+from registrum.server.sources import SourceError, open_source
+from registrum.server.wiring import Registry, build
+from registrum.services.importing import ImportResult, export_items
+
+err = Console(stderr=True)
+log = logging.getLogger("registrum")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _build(settings: Settings) -> Registry:
+    try:
+        return build(settings)
+    except Exception as exc:
+        err.print(
+            f"[red]error:[/red] cannot open the database {settings.database!r}: {exc}\n"
+            "  check MCP_REGISTRY_DATABASE_URL",
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
+
+
+def _run_import(registry: Registry, source: str, quiet: bool = False) -> ImportResult:
+    try:
+        items, total = open_source(source)
+    except SourceError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    columns = [
+        SpinnerColumn(),
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+    ]
+    with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
+        task = progress.add_task("import", total=total, detail="")
+
+        def report(r: ImportResult) -> None:
+            progress.update(
+                task,
+                completed=r.seen,
+                detail=f"added {r.added}, already present {r.existing}, rejected {len(r.rejected)}",
+            )
+
+        try:
+            result = registry.context.importer.import_items(items, progress=report)
+        except RegistryError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    for rejected in result.rejected[:50]:
+        err.print(
+            f"[yellow]rejected[/yellow] item {rejected.index} ({rejected.name or 'no name'}):",
+            highlight=False,
+        )
+        for p in rejected.problems:
+            err.print(f"    {p.path or '(document)'}: {p.message}", highlight=False)
+    if len(result.rejected) > 50:
+        err.print(f"... and {len(result.rejected) - 50} more rejected items")
+    err.print(
+        f"imported {result.added} new version(s); {result.existing} already present; "
+        f"{len(result.rejected)} rejected",
+        highlight=False,
+    )
+    return result
+
+
+def serve(
+    address: Annotated[
+        str | None, typer.Option(help="host:port (MCP_REGISTRY_SERVER_ADDRESS)")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="database URL (MCP_REGISTRY_DATABASE_URL)")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
+) -> None:
+    """Run the registry (SQLite in ./registrum-data by default)."""
+    settings = _settings(server_address=address, database_url=database_url, workers=workers)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s: %(message)s")
+    registry = _build(settings)
+    if settings.seed_from:
+        _run_import(registry, settings.seed_from, quiet=True)
+    if settings.anonymous_auth:
+        why = (
+            "set by MCP_REGISTRY_ENABLE_ANONYMOUS_AUTH"
+            if settings.enable_anonymous_auth is not None
+            else "local default: bound to loopback; set MCP_REGISTRY_ENABLE_ANONYMOUS_AUTH=false "
+            "to turn it off"
+        )
+        log.warning(
+            "anonymous auth is ENABLED (%s): anyone who can reach this port may publish "
+            "under io.modelcontextprotocol.anonymous/*",
+            why,
+        )
+    else:
+        log.info("anonymous auth is disabled")
+    log.info("database: %s", settings.database)
+    log.info("Registrum serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
+    if settings.workers > 1:
+        # Each worker builds its own registry from the same environment.
+        import os
+
+        os.environ.update(
+            {
+                "MCP_REGISTRY_SERVER_ADDRESS": settings.server_address,
+                "MCP_REGISTRY_DATABASE_URL": settings.database,
+                "MCP_REGISTRY_JWT_PRIVATE_KEY": settings.jwt_seed().hex(),
+            }
+        )
+        uvicorn.run(
+            "registrum.server.wiring:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level,
+        )
+    else:
+        uvicorn.run(
+            create_app(registry.context),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+        )
+
+
+def import_(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="a JSON file, a URL of one, or a registry's /v0.1/servers URL",
+        ),
+    ],
+    database_url: Annotated[str | None, typer.Option(help="database URL")] = None,
+) -> None:
+    """Import server.json documents or ServerResponse items; safe to run again."""
+    registry = _build(_settings(database_url=database_url))
+    result = _run_import(registry, source)
+    if result.rejected and not result.added and not result.existing:
+        raise typer.Exit(1)
+
+
+def export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")
+    ] = None,
+    database_url: Annotated[str | None, typer.Option(help="database URL")] = None,
+) -> None:
+    """Write every version (deleted ones too) as a JSON array that `import` reads back."""
+    registry = _build(_settings(database_url=database_url))
+    out = output.open("wb") if output else sys.stdout.buffer
+    count = 0
+    try:
+        out.write(b"[")
+        for item in export_items(registry.store):
+            if count:
+                out.write(b",\n")
+            out.write(wire.dumps(item))
+            count += 1
+        out.write(b"]\n")
+    finally:
+        if output:
+            out.close()
+    err.print(f"exported {count} version(s)", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("import")(import_)
+    app.command("export")(export)

@@ -1,0 +1,123 @@
+"""Settings from ``MCP_REGISTRY_*`` environment variables, named as the official registry
+names the same settings (SPEC §12). A bad value stops start-up with a message naming the
+variable and what it expects."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PREFIX = "MCP_REGISTRY_"
+DEFAULT_DATA_DIR = "registrum-data"
+
+
+class SettingsError(Exception):
+    """One or more settings are invalid; the message names each variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", case_sensitive=False)
+
+    server_address: str = Field(
+        default="127.0.0.1:8080", description="host:port to listen on (':8080' = all interfaces)"
+    )
+    data_dir: Path = Field(default=Path(DEFAULT_DATA_DIR), description="where local state lives")
+    database_url: str = Field(default="", description="sqlite:///path or postgresql://...")
+    jwt_private_key: str = Field(default="", description="hex Ed25519 seed (64 hex characters)")
+    enable_anonymous_auth: bool | None = Field(
+        default=None, description="true/false; unset = on when bound to loopback only"
+    )
+    github_client_id: str = ""
+    version: str = "dev"
+    git_commit: str = "unknown"
+    build_time: str = "unknown"
+    seed_from: str = ""
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: str = "info"
+
+    @field_validator("server_address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected host:port, for example 127.0.0.1:8080 or :8080")
+        return value
+
+    @field_validator("jwt_private_key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if value:
+            try:
+                seed = bytes.fromhex(value)
+            except ValueError as exc:
+                raise ValueError("expected 64 hexadecimal characters (a 32-byte seed)") from exc
+            if len(seed) != 32:
+                raise ValueError("expected 64 hexadecimal characters (a 32-byte seed)")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.lower() not in {"critical", "error", "warning", "info", "debug", "trace"}:
+            raise ValueError("expected one of critical, error, warning, info, debug")
+        return value.lower()
+
+    @property
+    def host(self) -> str:
+        host = self.server_address.rpartition(":")[0].strip("[]")
+        return host or "0.0.0.0"
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address.rpartition(":")[2])
+
+    @property
+    def loopback_only(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def anonymous_auth(self) -> bool:
+        if self.enable_anonymous_auth is not None:
+            return self.enable_anonymous_auth
+        return self.loopback_only
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'registry.db'}"
+
+    def jwt_seed(self) -> bytes:
+        """The token-signing seed: configured, or generated once and kept in the data folder
+        so tokens stay valid across restarts and across workers."""
+        if self.jwt_private_key:
+            return bytes.fromhex(self.jwt_private_key)
+        path = self.data_dir / "jwt-private-key"
+        if path.exists():
+            return bytes.fromhex(path.read_text().strip())
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        seed = secrets.token_bytes(32)
+        path.touch(mode=0o600)
+        path.write_text(seed.hex())
+        return seed
+
+
+def load(**overrides: Any) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"  {PREFIX}{field.upper()}={err.get('input')!r}: {msg}")
+        raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None

@@ -1,0 +1,56 @@
+"""Build the registry from settings: engine, store, services, app."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from registrum.api.app import create_app
+from registrum.api.context import ApiContext, BuildInfo
+from registrum.server.settings import Settings, load
+from registrum.services.importing import ImportService
+from registrum.services.moderation import ModerationService
+from registrum.services.publish import PublishService
+from registrum.services.query import QueryService
+from registrum.services.tokens import TokenService
+from registrum.storage import engine as storage_engine
+from registrum.storage.repositories import SqlServerStore
+
+log = logging.getLogger("registrum")
+
+
+@dataclass(frozen=True)
+class Registry:
+    settings: Settings
+    engine: Engine
+    store: SqlServerStore
+    context: ApiContext
+
+
+def build(settings: Settings, *, migrate: bool = True) -> Registry:
+    engine = storage_engine.create(settings.database)
+    if migrate:
+        storage_engine.migrate(engine)
+    store = SqlServerStore(engine)
+    context = ApiContext(
+        query=QueryService(store),
+        publish=PublishService(store),
+        moderation=ModerationService(store),
+        tokens=TokenService(settings.jwt_seed()),
+        importer=ImportService(store),
+        anonymous_auth=settings.anonymous_auth,
+        github_client_id=settings.github_client_id,
+        build=BuildInfo(settings.version, settings.git_commit, settings.build_time),
+        max_body_bytes=settings.max_body_bytes,
+    )
+    return Registry(settings, engine, store, context)
+
+
+def app_from_env() -> FastAPI:
+    """The uvicorn factory: each worker builds its own registry from the environment.
+    Migrations already ran in the parent ``registrum serve`` process."""
+    registry = build(load(), migrate=False)
+    return create_app(registry.context)

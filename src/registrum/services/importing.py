@@ -1,0 +1,218 @@
+"""Import and export of whole registries (the operator's ``registrum import`` / ``export``).
+
+An import item is either a bare server.json document or a ServerResponse envelope
+(``{"server": ..., "_meta": ...}``), as the list endpoint and ``export`` produce. Envelopes
+keep their status, status message, timestamps and Registrum ids; bare documents are
+published now. Items already present (same name and version) are left as they are, so an
+import can be run again safely.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from registrum.core import wire
+from registrum.core.errors import Problem
+from registrum.core.permissions import SYSTEM, Principal
+from registrum.core.ports import ServerStore
+from registrum.core.records import Change, ChangeKind, NewVersion
+from registrum.core.status import Status
+from registrum.core.validation import validate_server_json
+from registrum.core.wire import VersionView
+from registrum.services.clock import Clock, IdFactory, new_id, utc_now
+from registrum.services.documents import canonical_body
+from registrum.services.latest import recompute_latest
+
+BATCH: Final = 250
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    index: int
+    name: str | None
+    problems: tuple[Problem, ...]
+
+
+@dataclass(slots=True)
+class ImportResult:
+    added: int = 0
+    existing: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def seen(self) -> int:
+        return self.added + self.existing + len(self.rejected)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    index: int
+    name: str
+    version: str
+    description: str
+    body: str
+    status: Status
+    status_message: str | None
+    published_at: datetime | None
+    status_changed_at: datetime | None
+    updated_at: datetime | None
+    server_id: str | None
+    version_id: str | None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _uuid(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def _prepare(index: int, raw: Any) -> _Item | Rejected:
+    envelope = isinstance(raw, dict) and isinstance(raw.get(wire.SERVER), dict)
+    document = raw[wire.SERVER] if envelope else raw
+    report = validate_server_json(document, non_current_schema="warning")
+    name = document.get("name") if isinstance(document, dict) else None
+    if not report.ok or report.document is None:
+        return Rejected(index, name if isinstance(name, str) else None, tuple(report.errors))
+    detail = report.document
+    meta = raw.get(wire.META) if envelope else None
+    official = meta.get(wire.OFFICIAL_META) if isinstance(meta, dict) else None
+    ours = meta.get(wire.REGISTRUM_META) if isinstance(meta, dict) else None
+    official = official if isinstance(official, dict) else {}
+    ours = ours if isinstance(ours, dict) else {}
+    status_value = official.get(wire.STATUS)
+    status = Status(status_value) if status_value in {s.value for s in Status} else Status.ACTIVE
+    message = official.get(wire.STATUS_MESSAGE)
+    return _Item(
+        index=index,
+        name=detail.name,
+        version=detail.version,
+        description=detail.description,
+        body=canonical_body(detail),
+        status=status,
+        status_message=message if isinstance(message, str) and status != Status.ACTIVE else None,
+        published_at=_timestamp(official.get(wire.PUBLISHED_AT)),
+        status_changed_at=_timestamp(official.get(wire.STATUS_CHANGED_AT)),
+        updated_at=_timestamp(official.get(wire.UPDATED_AT)),
+        server_id=_uuid(ours.get(wire.SERVER_ID)),
+        version_id=_uuid(ours.get(wire.VERSION_ID)),
+    )
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[tuple[int, Any]]]:
+    batch: list[tuple[int, Any]] = []
+    for index, item in enumerate(items):
+        batch.append((index, item))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class ImportService:
+    def __init__(
+        self, store: ServerStore, *, clock: Clock = utc_now, ids: IdFactory = new_id
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._ids = ids
+
+    def import_items(
+        self,
+        items: Iterable[Any],
+        *,
+        principal: Principal = SYSTEM,
+        progress: Callable[[ImportResult], None] | None = None,
+    ) -> ImportResult:
+        result = ImportResult()
+        for batch in _batches(items, BATCH):
+            prepared: list[_Item] = []
+            for index, raw in batch:
+                item = _prepare(index, raw)
+                if isinstance(item, Rejected):
+                    result.rejected.append(item)
+                else:
+                    prepared.append(item)
+            if prepared:
+                self._store_batch(prepared, principal, result)
+            if progress is not None:
+                progress(result)
+        return result
+
+    def _store_batch(self, items: list[_Item], principal: Principal, result: ImportResult) -> None:
+        with self._store.write(*{i.name for i in items}) as tx:
+            touched: set[str] = set()
+            for item in items:
+                now = self._clock()
+                server_id = tx.find_server_id(item.name)
+                if server_id is None:
+                    server_id = item.server_id if item.server_id and not tx.server_id_in_use(
+                        item.server_id
+                    ) else self._ids()
+                    tx.create_server(server_id, item.name, now)
+                elif tx.find(server_id, item.version) is not None:
+                    result.existing += 1
+                    continue
+                version_id = (
+                    item.version_id
+                    if item.version_id and not tx.version_id_in_use(item.version_id)
+                    else self._ids()
+                )
+                published = item.published_at or now
+                tx.insert_version(
+                    NewVersion(
+                        server_id=server_id,
+                        version_id=version_id,
+                        name=item.name,
+                        version=item.version,
+                        description=item.description,
+                        body=item.body,
+                        status=item.status,
+                        status_message=item.status_message,
+                        status_changed_at=item.status_changed_at or published,
+                        published_at=published,
+                        updated_at=item.updated_at or now,
+                        is_latest=False,
+                    )
+                )
+                tx.append_change(
+                    Change(
+                        ChangeKind.IMPORTED,
+                        now,
+                        server_id,
+                        version_id,
+                        item.name,
+                        item.version,
+                        principal.actor,
+                    )
+                )
+                touched.add(server_id)
+                result.added += 1
+            for server_id in touched:
+                recompute_latest(tx, server_id)
+
+
+def export_items(store: ServerStore) -> Iterator[dict[str, Any]]:
+    """Every stored version as a ServerResponse envelope, the form ``import`` reads back."""
+    view: VersionView
+    for view in store.iter_all():
+        yield wire.server_response(view)

@@ -1,0 +1,178 @@
+"""Status changes and the admin edit (SPEC §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+
+from registrum.core.errors import (
+    InvalidInputError,
+    NoChangeError,
+    NotFoundError,
+    PermissionDeniedError,
+    Problem,
+)
+from registrum.core.permissions import Action, Principal, has_any, has_permission
+from registrum.core.ports import ServerStore, WriteSession
+from registrum.core.records import Change, ChangeKind, VersionUpdate
+from registrum.core.status import StatusChange, changes, parse_status_change, require_change_one
+from registrum.core.validation import validate_server_json
+from registrum.core.wire import VersionView
+from registrum.services.clock import Clock, utc_now
+from registrum.services.documents import canonical_body
+from registrum.services.latest import recompute_latest
+
+NO_STATUS_PERMISSION: Final = "You do not have publish or edit permissions for this server"
+NO_EDIT_PERMISSION: Final = "You do not have edit permissions for this server"
+VERSION_NOT_FOUND: Final = "Server version not found"
+SERVER_NOT_FOUND: Final = "Server not found"
+
+
+@dataclass(frozen=True, slots=True)
+class BulkStatusResult:
+    updated_count: int
+    versions: list[VersionView]
+
+
+def parse_status_body(raw: Any) -> StatusChange:
+    if not isinstance(raw, dict):
+        raise InvalidInputError(
+            "the body must be a JSON object such as {\"status\": \"deprecated\"}",
+            [Problem("", "expected a JSON object with 'status' and optional 'statusMessage'")],
+        )
+    if "status" not in raw:
+        raise InvalidInputError(
+            "Invalid status update request",
+            [Problem("status", "'status' is required: one of active, deprecated, deleted")],
+        )
+    return parse_status_change(raw.get("status"), raw.get("statusMessage"))
+
+
+def _detail(**values: Any) -> str:
+    return orjson.dumps(values).decode()
+
+
+class ModerationService:
+    def __init__(self, store: ServerStore, *, clock: Clock = utc_now) -> None:
+        self._store = store
+        self._clock = clock
+
+    def _require_status_permission(self, principal: Principal, name: str) -> None:
+        if not has_any(principal.permissions, (Action.PUBLISH, Action.EDIT), name):
+            raise PermissionDeniedError(NO_STATUS_PERMISSION)
+
+    @staticmethod
+    def _apply(
+        tx: WriteSession, view: VersionView, change: StatusChange, principal: Principal, now: Any
+    ) -> None:
+        status_changed = view.status != change.status.value
+        tx.update_version(
+            VersionUpdate(
+                version_id=view.version_id,
+                updated_at=now,
+                status=change.status,
+                status_message=change.message,
+                write_status_message=True,
+                # Only a real status change moves statusChangedAt; a message edit does not.
+                status_changed_at=now if status_changed else None,
+            )
+        )
+        tx.append_change(
+            Change(
+                ChangeKind.STATUS_CHANGED,
+                now,
+                view.server_id,
+                view.version_id,
+                view.name,
+                view.version,
+                principal.actor,
+                _detail(
+                    previousStatus=view.status,
+                    previousMessage=view.status_message,
+                    status=change.status.value,
+                    message=change.message,
+                ),
+            )
+        )
+
+    def set_version_status(
+        self, name: str, version: str, raw: Any, principal: Principal
+    ) -> VersionView:
+        change = parse_status_body(raw)
+        self._require_status_permission(principal, name)
+        with self._store.write(name) as tx:
+            server_id = tx.find_server_id(name)
+            view = tx.find(server_id, version) if server_id else None
+            if server_id is None or view is None:
+                raise NotFoundError(VERSION_NOT_FOUND)
+            require_change_one(view.status, view.status_message, change)
+            self._apply(tx, view, change, principal, self._clock())
+            views = recompute_latest(tx, server_id)
+        return next(v for v in views if v.version_id == view.version_id)
+
+    def set_all_status(self, name: str, raw: Any, principal: Principal) -> BulkStatusResult:
+        change = parse_status_body(raw)
+        self._require_status_permission(principal, name)
+        with self._store.write(name) as tx:
+            server_id = tx.find_server_id(name)
+            views = tx.versions(server_id) if server_id else []
+            if server_id is None or not views:
+                raise NotFoundError(SERVER_NOT_FOUND)
+            targets = [v for v in views if changes(v.status, v.status_message, change)]
+            if not targets:
+                raise NoChangeError(
+                    "No changes to apply: all versions already have the requested status and message"
+                )
+            now = self._clock()
+            for view in targets:
+                self._apply(tx, view, change, principal, now)
+            views = recompute_latest(tx, server_id)
+        return BulkStatusResult(len(targets), views)
+
+    def edit(self, name: str, version: str, raw: Any, principal: Principal) -> VersionView:
+        """The admin edit: replace a version's server.json, keeping its metadata."""
+        if not has_permission(principal.permissions, Action.EDIT, name):
+            raise PermissionDeniedError(NO_EDIT_PERMISSION)
+        document = validate_server_json(raw).raise_for_errors()
+        if document.name != name:
+            raise InvalidInputError(
+                "Cannot rename server",
+                [Problem("name", f"name must stay '{name}'; renaming is not an edit", document.name)],
+            )
+        if document.version != version:
+            raise InvalidInputError(
+                "Version in request body must match URL path parameter",
+                [Problem("version", f"version must be '{version}'", document.version)],
+            )
+        body = canonical_body(document)
+        with self._store.write(name) as tx:
+            server_id = tx.find_server_id(name)
+            view = tx.find(server_id, version) if server_id else None
+            if server_id is None or view is None:
+                raise NotFoundError(VERSION_NOT_FOUND)
+            now = self._clock()
+            tx.update_version(
+                VersionUpdate(
+                    version_id=view.version_id,
+                    updated_at=now,
+                    body=body,
+                    description=document.description,
+                )
+            )
+            tx.append_change(
+                Change(
+                    ChangeKind.EDITED,
+                    now,
+                    server_id,
+                    view.version_id,
+                    name,
+                    version,
+                    principal.actor,
+                    _detail(previousBody=view.body),
+                )
+            )
+            updated = tx.find(server_id, version)
+        assert updated is not None  # noqa: S101 - the row was updated in this transaction
+        return updated

@@ -1,0 +1,104 @@
+"""Publishing a new version (SPEC §4)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from registrum.core.errors import DuplicateVersionError, PermissionDeniedError, VersionLimitError
+from registrum.core.permissions import Action, Principal, has_permission
+from registrum.core.ports import ServerStore
+from registrum.core.records import Change, ChangeKind, NewVersion
+from registrum.core.status import Status
+from registrum.core.validation import validate_server_json
+from registrum.core.versioning import Candidate, takes_latest
+from registrum.core.wire import VersionView
+from registrum.services.clock import Clock, IdFactory, new_id, utc_now
+from registrum.services.documents import canonical_body
+
+MAX_VERSIONS_PER_SERVER: Final = 10_000
+NO_PUBLISH_PERMISSION: Final = "You do not have permission to publish this server"
+
+
+def check_publish_permission(principal: Principal, raw: Any) -> None:
+    name = raw.get("name") if isinstance(raw, dict) else None
+    if isinstance(name, str) and not has_permission(principal.permissions, Action.PUBLISH, name):
+        raise PermissionDeniedError(NO_PUBLISH_PERMISSION)
+
+
+class PublishService:
+    def __init__(
+        self,
+        store: ServerStore,
+        *,
+        clock: Clock = utc_now,
+        ids: IdFactory = new_id,
+        max_versions: int = MAX_VERSIONS_PER_SERVER,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._ids = ids
+        self._max_versions = max_versions
+
+    def publish(self, raw: Any, principal: Principal) -> VersionView:
+        # The permission is checked on the name before anything else, as the official
+        # registry does; then the whole document, reporting every problem at once.
+        check_publish_permission(principal, raw)
+        document = validate_server_json(raw).raise_for_errors()
+        body = canonical_body(document)
+        name, version = document.name, document.version
+        # Slow checks (package ownership, issue #4) belong here, before the transaction.
+        with self._store.write(name) as tx:
+            now = self._clock()
+            server_id = tx.find_server_id(name)
+            if server_id is None:
+                server_id = self._ids()
+                tx.create_server(server_id, name, now)
+            elif tx.count_versions(server_id) >= self._max_versions:
+                raise VersionLimitError(
+                    f"maximum number of versions for this server reached ({self._max_versions}): "
+                    "deleted versions count too; contact the registry operator to explain your "
+                    "use case"
+                )
+            if tx.find(server_id, version) is not None:
+                raise DuplicateVersionError(
+                    "invalid version: cannot publish duplicate version "
+                    f"(version '{version}' of '{name}' already exists; publish a new version)"
+                )
+            current = tx.latest(server_id)
+            is_latest = takes_latest(
+                Candidate(version, now, False),
+                None if current is None else Candidate(current.version, current.published_at, False),
+            )
+            if is_latest and current is not None:
+                tx.set_latest(server_id, None)
+            new = NewVersion(
+                server_id=server_id,
+                version_id=self._ids(),
+                name=name,
+                version=version,
+                description=document.description,
+                body=body,
+                status=Status.ACTIVE,
+                status_message=None,
+                status_changed_at=now,
+                published_at=now,
+                updated_at=now,
+                is_latest=is_latest,
+            )
+            tx.insert_version(new)
+            tx.append_change(
+                Change(ChangeKind.PUBLISHED, now, server_id, new.version_id, name, version, principal.actor)
+            )
+        return VersionView(
+            server_id=new.server_id,
+            version_id=new.version_id,
+            name=name,
+            version=version,
+            body=body,
+            status=new.status.value,
+            status_message=None,
+            status_changed_at=now,
+            published_at=now,
+            updated_at=now,
+            is_latest=is_latest,
+        )

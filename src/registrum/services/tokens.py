@@ -1,0 +1,63 @@
+"""Registry tokens: short-lived Ed25519 JWTs carrying permissions (SPEC §9.1)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from registrum.core.errors import AuthenticationError
+from registrum.core.permissions import Action, Permission, Principal
+
+ISSUER: Final = "mcp-registry"
+TOKEN_TTL: Final = timedelta(minutes=5)
+INVALID_TOKEN: Final = "Invalid or expired Registry JWT token"
+
+
+class TokenService:
+    def __init__(self, seed: bytes, ttl: timedelta = TOKEN_TTL) -> None:
+        if len(seed) != 32:
+            raise ValueError("the JWT private key must be a 32-byte Ed25519 seed")
+        self._key = Ed25519PrivateKey.from_private_bytes(seed)
+        self._public = self._key.public_key()
+        self._ttl = ttl
+
+    def issue(self, principal: Principal, now: datetime | None = None) -> tuple[str, int]:
+        issued = now or datetime.now(UTC)
+        expires = issued + self._ttl
+        claims: dict[str, Any] = {
+            "iss": ISSUER,
+            "iat": int(issued.timestamp()),
+            "nbf": int(issued.timestamp()),
+            "exp": int(expires.timestamp()),
+            "auth_method": principal.method,
+            "auth_method_sub": principal.subject,
+            "permissions": [
+                {"action": p.action.value, "resource": p.resource} for p in principal.permissions
+            ],
+        }
+        return jwt.encode(claims, self._key, algorithm="EdDSA"), int(expires.timestamp())
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._public,
+                algorithms=["EdDSA"],
+                options={"require": ["exp"]},
+                leeway=5,
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(INVALID_TOKEN) from exc
+        try:
+            permissions = tuple(
+                Permission(Action(p["action"]), str(p["resource"]))
+                for p in claims.get("permissions") or []
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AuthenticationError(INVALID_TOKEN) from exc
+        return Principal(
+            str(claims.get("auth_method", "")), str(claims.get("auth_method_sub", "")), permissions
+        )

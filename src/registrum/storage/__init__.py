@@ -1,0 +1,1 @@
+"""Storage adapter: SQLAlchemy 2 on SQLite (default, WAL) and PostgreSQL."""

@@ -1,0 +1,247 @@
+"""SqlServerStore: the :class:`registrum.core.ports.ServerStore` port on SQLAlchemy Core.
+
+Reads select plain tuples (no ORM objects) and hand the stored JSON text through untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, and_, func, or_, select, text, update
+from sqlalchemy.sql import Select
+
+from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
+from registrum.core.status import Status
+from registrum.core.wire import VersionView
+from registrum.storage.engine import WRITE
+from registrum.storage.tables import changes, log_head, server_versions, servers
+
+_sv = server_versions
+_VIEW_COLUMNS = (
+    _sv.c.server_id,
+    _sv.c.id,
+    _sv.c.name,
+    _sv.c.version,
+    _sv.c.body,
+    _sv.c.status,
+    _sv.c.status_message,
+    _sv.c.status_changed_at,
+    _sv.c.published_at,
+    _sv.c.updated_at,
+    _sv.c.is_latest,
+)
+
+
+def _view(row: Row[Any]) -> VersionView:
+    return VersionView(*row)
+
+
+def _views(rows: Sequence[Row[Any]]) -> list[VersionView]:
+    return [VersionView(*r) for r in rows]
+
+
+def like_pattern(term: str) -> str:
+    """A LIKE pattern that matches ``term`` literally, anywhere: ``%`` and ``_`` are not
+    wildcards for the user (SPEC §3.1)."""
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def advisory_key(name: str) -> int:
+    # A stable 63-bit key per server name for pg_advisory_xact_lock.
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest()) >> 1
+
+
+class SqlWriteSession:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def find_server_id(self, name: str) -> str | None:
+        return self._conn.execute(select(servers.c.id).where(servers.c.name == name)).scalar()
+
+    def create_server(self, server_id: str, name: str, at: datetime) -> None:
+        self._conn.execute(servers.insert().values(id=server_id, name=name, created_at=at))
+
+    def server_id_in_use(self, server_id: str) -> bool:
+        return self._conn.execute(select(servers.c.id).where(servers.c.id == server_id)).first() is not None
+
+    def version_id_in_use(self, version_id: str) -> bool:
+        return self._conn.execute(select(_sv.c.id).where(_sv.c.id == version_id)).first() is not None
+
+    def count_versions(self, server_id: str) -> int:
+        stmt = select(func.count()).select_from(_sv).where(_sv.c.server_id == server_id)
+        return int(self._conn.execute(stmt).scalar_one())
+
+    def find(self, server_id: str, version: str) -> VersionView | None:
+        stmt = select(*_VIEW_COLUMNS).where(
+            and_(_sv.c.server_id == server_id, _sv.c.version == version)
+        )
+        row = self._conn.execute(stmt).first()
+        return _view(row) if row is not None else None
+
+    def latest(self, server_id: str) -> VersionView | None:
+        stmt = select(*_VIEW_COLUMNS).where(and_(_sv.c.server_id == server_id, _sv.c.is_latest))
+        row = self._conn.execute(stmt).first()
+        return _view(row) if row is not None else None
+
+    def versions(self, server_id: str) -> list[VersionView]:
+        stmt = select(*_VIEW_COLUMNS).where(_sv.c.server_id == server_id)
+        return _views(self._conn.execute(stmt.order_by(_sv.c.published_at.desc())).all())
+
+    def insert_version(self, new: NewVersion) -> None:
+        self._conn.execute(
+            _sv.insert().values(
+                id=new.version_id,
+                server_id=new.server_id,
+                name=new.name,
+                version=new.version,
+                description=new.description,
+                status=new.status.value,
+                status_message=new.status_message,
+                status_changed_at=new.status_changed_at,
+                published_at=new.published_at,
+                updated_at=new.updated_at,
+                is_latest=new.is_latest,
+                body=new.body,
+            )
+        )
+
+    def update_version(self, u: VersionUpdate) -> None:
+        values: dict[str, Any] = {"updated_at": u.updated_at}
+        if u.status is not None:
+            values["status"] = u.status.value
+        if u.write_status_message:
+            values["status_message"] = u.status_message
+        if u.status_changed_at is not None:
+            values["status_changed_at"] = u.status_changed_at
+        if u.body is not None:
+            values["body"] = u.body
+        if u.description is not None:
+            values["description"] = u.description
+        self._conn.execute(update(_sv).where(_sv.c.id == u.version_id).values(**values))
+
+    def set_latest(self, server_id: str, version_id: str | None) -> None:
+        # Clear first: the partial unique index allows one latest row per server at any moment.
+        self._conn.execute(
+            update(_sv)
+            .where(and_(_sv.c.server_id == server_id, _sv.c.is_latest, _sv.c.id != (version_id or "")))
+            .values(is_latest=False)
+        )
+        if version_id is not None:
+            self._conn.execute(
+                update(_sv)
+                .where(and_(_sv.c.id == version_id, ~_sv.c.is_latest))
+                .values(is_latest=True)
+            )
+
+    def append_change(self, change: Change) -> int:
+        self._conn.execute(update(log_head).where(log_head.c.id == 1).values(seq=log_head.c.seq + 1))
+        seq = int(self._conn.execute(select(log_head.c.seq).where(log_head.c.id == 1)).scalar_one())
+        self._conn.execute(
+            changes.insert().values(
+                seq=seq,
+                at=change.at,
+                kind=change.kind,
+                server_id=change.server_id,
+                version_id=change.version_id,
+                name=change.name,
+                version=change.version,
+                actor=change.actor,
+                detail=change.detail,
+            )
+        )
+        return seq
+
+
+class SqlServerStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def write(self, *names: str) -> Iterator[SqlWriteSession]:
+        with self._engine.connect() as conn:
+            conn = conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                if self._postgres:
+                    # Sorted, so two writers that lock the same names never deadlock.
+                    for key in sorted({advisory_key(n) for n in names}):
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+                yield SqlWriteSession(conn)
+
+    def _read(self, stmt: Select[Any]) -> list[VersionView]:
+        with self._engine.connect() as conn:
+            return _views(conn.execute(stmt).all())
+
+    def list_page(self, q: ListQuery) -> list[VersionView]:
+        stmt = select(*_VIEW_COLUMNS)
+        if not q.include_deleted:
+            stmt = stmt.where(_sv.c.status != Status.DELETED.value)
+        if q.latest_only:
+            stmt = stmt.where(_sv.c.is_latest)
+        if q.version is not None:
+            stmt = stmt.where(_sv.c.version == q.version)
+        if q.updated_since is not None:
+            stmt = stmt.where(_sv.c.updated_at > q.updated_since)
+        if q.search:
+            pattern = like_pattern(q.search)
+            stmt = stmt.where(
+                or_(
+                    func.lower(_sv.c.name).like(pattern, escape="\\"),
+                    func.lower(_sv.c.description).like(pattern, escape="\\"),
+                )
+            )
+        if q.cursor_name is not None:
+            if q.cursor_version is None:
+                stmt = stmt.where(_sv.c.name > q.cursor_name)
+            else:
+                stmt = stmt.where(
+                    or_(
+                        _sv.c.name > q.cursor_name,
+                        and_(_sv.c.name == q.cursor_name, _sv.c.version > q.cursor_version),
+                    )
+                )
+        return self._read(stmt.order_by(_sv.c.name, _sv.c.version).limit(q.limit))
+
+    def versions_by_name(self, name: str, include_deleted: bool) -> list[VersionView]:
+        stmt = select(*_VIEW_COLUMNS).where(_sv.c.name == name)
+        if not include_deleted:
+            stmt = stmt.where(_sv.c.status != Status.DELETED.value)
+        return self._read(stmt.order_by(_sv.c.published_at.desc(), _sv.c.version.desc()))
+
+    def find_version(self, name: str, version: str, include_deleted: bool) -> VersionView | None:
+        stmt = select(*_VIEW_COLUMNS).where(and_(_sv.c.name == name, _sv.c.version == version))
+        if not include_deleted:
+            stmt = stmt.where(_sv.c.status != Status.DELETED.value)
+        rows = self._read(stmt)
+        return rows[0] if rows else None
+
+    def find_latest(self, name: str, include_deleted: bool) -> VersionView | None:
+        stmt = select(*_VIEW_COLUMNS).where(and_(_sv.c.name == name, _sv.c.is_latest))
+        if not include_deleted:
+            stmt = stmt.where(_sv.c.status != Status.DELETED.value)
+        rows = self._read(stmt.order_by(_sv.c.published_at.desc()).limit(1))
+        return rows[0] if rows else None
+
+    def iter_all(self) -> Iterator[VersionView]:
+        # Paged by key, so a large registry streams without holding one long read open.
+        last: tuple[str, str] | None = None
+        while True:
+            stmt = select(*_VIEW_COLUMNS)
+            if last is not None:
+                stmt = stmt.where(
+                    or_(_sv.c.name > last[0], and_(_sv.c.name == last[0], _sv.c.version > last[1]))
+                )
+            page = self._read(stmt.order_by(_sv.c.name, _sv.c.version).limit(1000))
+            if not page:
+                return
+            yield from page
+            last = (page[-1].name, page[-1].version)
+
+    def head(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(log_head.c.seq).where(log_head.c.id == 1)).scalar_one())

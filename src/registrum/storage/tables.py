@@ -1,0 +1,99 @@
+"""The relational model. Storage, domain and wire stay separate: these are tables, not API types.
+
+``server_versions.body`` holds the canonical server.json text exactly as it is served; reads
+splice it into responses without parsing it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+servers = Table(
+    "servers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created_at", DateTime(), nullable=False),
+)
+
+server_versions = Table(
+    "server_versions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("server_id", String(36), ForeignKey("servers.id"), nullable=False),
+    # Denormalised from servers.name: the list endpoint orders and pages by (name, version).
+    Column("name", String(200), nullable=False),
+    Column("version", String(255), nullable=False),
+    Column("description", String(400), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),
+    Column("status_message", Text(), nullable=True),
+    Column("status_changed_at", DateTime(), nullable=False),
+    Column("published_at", DateTime(), nullable=False),
+    Column("updated_at", DateTime(), nullable=False),
+    Column("is_latest", Boolean(), nullable=False),
+    Column("body", Text(), nullable=False),
+    UniqueConstraint("name", "version"),
+    Index("ix_server_versions_server_id", "server_id"),
+    Index("ix_server_versions_updated_at", "updated_at"),
+    # At most one latest version per server, enforced by the database itself.
+    Index(
+        "uq_server_versions_one_latest",
+        "server_id",
+        unique=True,
+        sqlite_where=text("is_latest"),
+        postgresql_where=text("is_latest"),
+    ),
+    Index(
+        "ix_server_versions_latest_name",
+        "name",
+        sqlite_where=text("is_latest"),
+        postgresql_where=text("is_latest"),
+    ),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("seq", Integer(), primary_key=True, autoincrement=False),
+    Column("at", DateTime(), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("server_id", String(36), nullable=False),
+    Column("version_id", String(36), nullable=True),
+    Column("name", String(200), nullable=False),
+    Column("version", String(255), nullable=True),
+    Column("actor", String(255), nullable=False),
+    Column("detail", Text(), nullable=False),
+    Index("ix_changes_server_id", "server_id"),
+)
+
+# One row holding the change log's head. Every writer increments it first thing in its
+# transaction, which serialises writers on that row (on every backend) and makes seq
+# gap-free and assigned in commit order.
+log_head = Table(
+    "log_head",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("seq", Integer(), nullable=False),
+)
