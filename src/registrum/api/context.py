@@ -63,18 +63,14 @@ def decode_segment(raw: str, what: str) -> str:
     return value
 
 
-def principal(
-    ctx: Context, authorization: Annotated[str | None, Header()] = None
-) -> Principal:
+def principal(ctx: Context, authorization: Annotated[str | None, Header()] = None) -> Principal:
     if not authorization:
         raise AuthenticationError(
             "Authorization header is required: send 'Authorization: Bearer <registry token>'"
         )
     match = _BEARER.match(authorization)
     if match is None:
-        raise AuthenticationError(
-            "Invalid Authorization header format. Expected 'Bearer <token>'"
-        )
+        raise AuthenticationError("Invalid Authorization header format. Expected 'Bearer <token>'")
     return ctx.tokens.verify(match.group(1))
 
 

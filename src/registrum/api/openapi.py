@@ -17,7 +17,10 @@ def _ref(name: str) -> dict[str, str]:
 
 def responses(ok: int, schema: str, *errors: int) -> dict[int | str, dict[str, Any]]:
     out: dict[int | str, dict[str, Any]] = {
-        ok: {"description": HTTPStatus(ok).phrase, "content": {"application/json": {"schema": _ref(schema)}}}
+        ok: {
+            "description": HTTPStatus(ok).phrase,
+            "content": {"application/json": {"schema": _ref(schema)}},
+        }
     }
     for status in (*errors, 422):
         out[status] = {

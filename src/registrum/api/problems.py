@@ -62,7 +62,9 @@ def problem_response(
     }
     if errors:
         body["errors"] = errors
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 def problem_errors(problems: tuple[Problem, ...], prefix: str) -> list[dict[str, Any]]:

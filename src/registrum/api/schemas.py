@@ -19,16 +19,18 @@ class _Doc(BaseModel):
 class OfficialMeta(_Doc):
     model_config = ConfigDict(extra="forbid")
     status: Literal["active", "deprecated", "deleted"]
-    statusMessage: str | None = Field(default=None, max_length=500)
-    statusChangedAt: datetime
-    publishedAt: datetime
-    updatedAt: datetime
-    isLatest: bool
+    status_message: str | None = Field(default=None, max_length=500, alias=wire.STATUS_MESSAGE)
+    status_changed_at: datetime = Field(alias=wire.STATUS_CHANGED_AT)
+    published_at: datetime = Field(alias=wire.PUBLISHED_AT)
+    updated_at: datetime = Field(alias=wire.UPDATED_AT)
+    is_latest: bool = Field(alias=wire.IS_LATEST)
 
 
 class RegistrumMeta(_Doc):
-    serverId: str = Field(description="Stable id of the server; survives updates and renames")
-    versionId: str = Field(description="Stable id of this version")
+    server_id: str = Field(
+        alias=wire.SERVER_ID, description="Stable id of the server; survives updates and renames"
+    )
+    version_id: str = Field(alias=wire.VERSION_ID, description="Stable id of this version")
 
 
 class ResponseMeta(_Doc):
@@ -43,7 +45,7 @@ class ServerResponse(_Doc):
 
 
 class ListMetadata(_Doc):
-    nextCursor: str | None = None
+    next_cursor: str | None = Field(default=None, alias=wire.NEXT_CURSOR)
     count: int
 
 
@@ -53,13 +55,13 @@ class ServerList(_Doc):
 
 
 class AllVersionsStatusResponse(_Doc):
-    updatedCount: int
+    updated_count: int = Field(alias=wire.UPDATED_COUNT)
     servers: list[ServerResponse]
 
 
 class StatusUpdateRequest(_Doc):
     status: Literal["active", "deprecated", "deleted"]
-    statusMessage: str | None = Field(default=None, max_length=500)
+    status_message: str | None = Field(default=None, max_length=500, alias=wire.STATUS_MESSAGE)
 
 
 class TokenResponse(_Doc):

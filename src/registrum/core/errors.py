@@ -52,7 +52,6 @@ class InvalidInputError(RegistrumError):
     """The input is malformed: wrong type, bad encoding, out of range."""
 
 
-
 class DocumentInvalidError(InvalidInputError):
     """A server.json document failed validation; ``problems`` lists every problem found."""
 

@@ -38,7 +38,9 @@ def name_problems(name: str, path: str = "name") -> list[Problem]:
         ]
     slashes = name.count("/")
     if slashes == 0:
-        return [Problem(path, f"name has no '/' separating namespace and server name: {NAME_FIX}", name)]
+        return [
+            Problem(path, f"name has no '/' separating namespace and server name: {NAME_FIX}", name)
+        ]
     if slashes > 1:
         return [
             Problem(

@@ -52,5 +52,7 @@ class Principal:
         return f"{self.method}:{self.subject}"
 
 
-SYSTEM = Principal("system", "registrum", (Permission(Action.PUBLISH, "*"), Permission(Action.EDIT, "*")))
+SYSTEM = Principal(
+    "system", "registrum", (Permission(Action.PUBLISH, "*"), Permission(Action.EDIT, "*"))
+)
 ANONYMOUS_NAMESPACE = "io.modelcontextprotocol.anonymous"

@@ -8,8 +8,8 @@ made through the :class:`WriteSession` stays true until the change is stored.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Protocol
 
 from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
@@ -61,7 +61,9 @@ class ServerStore(Protocol):
 
     def versions_by_name(self, name: str, include_deleted: bool) -> list[VersionView]: ...
 
-    def find_version(self, name: str, version: str, include_deleted: bool) -> VersionView | None: ...
+    def find_version(
+        self, name: str, version: str, include_deleted: bool
+    ) -> VersionView | None: ...
 
     def find_latest(self, name: str, include_deleted: bool) -> VersionView | None: ...
 

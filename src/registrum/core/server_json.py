@@ -115,7 +115,9 @@ class ServerDetail(_Model):
     schema_url: Uri | None = Field(default=None, alias="$schema")
     name: Annotated[
         str,
-        StringConstraints(min_length=3, max_length=200, pattern=r"^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$"),
+        StringConstraints(
+            min_length=3, max_length=200, pattern=r"^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$"
+        ),
     ]
     description: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     title: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None

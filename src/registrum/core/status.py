@@ -63,7 +63,9 @@ def changes(current_status: str, current_message: str | None, change: StatusChan
     return current_status != change.status.value or current_message != change.message
 
 
-def require_change_one(current_status: str, current_message: str | None, change: StatusChange) -> None:
+def require_change_one(
+    current_status: str, current_message: str | None, change: StatusChange
+) -> None:
     if not changes(current_status, current_message, change):
         raise NoChangeError(
             "No changes to apply: status and message are already set to the provided values"

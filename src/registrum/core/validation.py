@@ -222,7 +222,9 @@ def _argument_problems(arg: Any, path: str) -> list[Problem]:
         name = arg.get("name")
         if isinstance(name, str):
             if not name:
-                problems.append(Problem(f"{path}.name", "a named argument's name must not be empty"))
+                problems.append(
+                    Problem(f"{path}.name", "a named argument's name must not be empty")
+                )
             elif _NAMED_ARG_FORBIDDEN.search(name):
                 problems.append(
                     Problem(
@@ -418,7 +420,9 @@ def semantic_problems(doc: dict[str, Any], non_current_schema: str = "error") ->
         problems += version_problems(version, "version")
     title = doc.get("title")
     if isinstance(title, str) and title and not title.strip():
-        problems.append(Problem("title", "title must not be only whitespace: remove it or fill it in"))
+        problems.append(
+            Problem("title", "title must not be only whitespace: remove it or fill it in")
+        )
     problems += _https_problem("websiteUrl", doc.get("websiteUrl"), "websiteUrl")
     problems += _repository_problems(doc.get("repository"))
     for i, icon in enumerate(_list(doc, "icons")):
@@ -435,7 +439,9 @@ def _unknown_members(raw: dict[str, Any], document: ServerDetail | None) -> list
         return []
     known = set(document.canonical())
     return [
-        Problem(key, f"unknown member '{key}' will be dropped: check its spelling", severity="warning")
+        Problem(
+            key, f"unknown member '{key}' will be dropped: check its spelling", severity="warning"
+        )
         for key in raw
         if key not in known and key != "_meta"
     ]

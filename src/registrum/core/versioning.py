@@ -63,7 +63,7 @@ def is_semver(version: str) -> bool:
     return parse_semver(version) is not None
 
 
-def _cmp(a: int | str, b: int | str) -> int:
+def _cmp(a: float | str, b: float | str) -> int:
     return (a > b) - (a < b)  # type: ignore[operator]
 
 
@@ -125,7 +125,9 @@ def takes_latest(new: Candidate, current: Candidate | None) -> bool:
     """On publish: the new version becomes latest iff it is strictly greater (ties do not)."""
     if current is None:
         return True
-    return compare_versions(new.version, current.version, new.published_at, current.published_at) > 0
+    return (
+        compare_versions(new.version, current.version, new.published_at, current.published_at) > 0
+    )
 
 
 def pick_latest(items: Sequence[T], key: Callable[[T], Candidate]) -> T | None:

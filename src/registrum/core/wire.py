@@ -12,7 +12,9 @@ from typing import Any, Final
 
 import orjson
 
-CURRENT_SCHEMA_URL: Final = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
+CURRENT_SCHEMA_URL: Final = (
+    "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
+)
 SCHEMA_URL_PREFIX: Final = "https://static.modelcontextprotocol.io/schemas/"
 
 OFFICIAL_META: Final = "io.modelcontextprotocol.registry/official"
@@ -42,7 +44,7 @@ SERVER_ID: Final = "serverId"
 VERSION_ID: Final = "versionId"
 
 # Token exchange members (snake_case on the wire, as the official registry has them).
-REGISTRY_TOKEN: Final = "registry_token"
+REGISTRY_TOKEN: Final = "registry_token"  # noqa: S105 - a field name, not a secret
 EXPIRES_AT: Final = "expires_at"
 
 _DUMP_OPTIONS: Final = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC

@@ -7,15 +7,14 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-
 import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from registrum.api.app import create_app
-from registrum.core import wire
 from registrum.client import RegistryError
+from registrum.core import wire
 from registrum.server.settings import Settings, SettingsError, load
 from registrum.server.sources import SourceError, open_source
 from registrum.server.wiring import Registry, build

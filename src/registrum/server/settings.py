@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     @field_validator("server_address")
     @classmethod
     def _address(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
+        _, sep, port = value.rpartition(":")
         if not sep or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("expected host:port, for example 127.0.0.1:8080 or :8080")
         return value

@@ -165,9 +165,11 @@ class ImportService:
                 now = self._clock()
                 server_id = tx.find_server_id(item.name)
                 if server_id is None:
-                    server_id = item.server_id if item.server_id and not tx.server_id_in_use(
+                    server_id = (
                         item.server_id
-                    ) else self._ids()
+                        if item.server_id and not tx.server_id_in_use(item.server_id)
+                        else self._ids()
+                    )
                     tx.create_server(server_id, item.name, now)
                 elif tx.find(server_id, item.version) is not None:
                     result.existing += 1

@@ -39,7 +39,7 @@ class BulkStatusResult:
 def parse_status_body(raw: Any) -> StatusChange:
     if not isinstance(raw, dict):
         raise InvalidInputError(
-            "the body must be a JSON object such as {\"status\": \"deprecated\"}",
+            'the body must be a JSON object such as {"status": "deprecated"}',
             [Problem("", "expected a JSON object with 'status' and optional 'statusMessage'")],
         )
     if "status" not in raw:
@@ -123,7 +123,8 @@ class ModerationService:
             targets = [v for v in views if changes(v.status, v.status_message, change)]
             if not targets:
                 raise NoChangeError(
-                    "No changes to apply: all versions already have the requested status and message"
+                    "No changes to apply: "
+                    "all versions already have the requested status and message"
                 )
             now = self._clock()
             for view in targets:
@@ -139,7 +140,11 @@ class ModerationService:
         if document.name != name:
             raise InvalidInputError(
                 "Cannot rename server",
-                [Problem("name", f"name must stay '{name}'; renaming is not an edit", document.name)],
+                [
+                    Problem(
+                        "name", f"name must stay '{name}'; renaming is not an edit", document.name
+                    )
+                ],
             )
         if document.version != version:
             raise InvalidInputError(
@@ -174,5 +179,5 @@ class ModerationService:
                 )
             )
             updated = tx.find(server_id, version)
-        assert updated is not None  # noqa: S101 - the row was updated in this transaction
+        assert updated is not None
         return updated

@@ -67,7 +67,9 @@ class PublishService:
             current = tx.latest(server_id)
             is_latest = takes_latest(
                 Candidate(version, now, False),
-                None if current is None else Candidate(current.version, current.published_at, False),
+                None
+                if current is None
+                else Candidate(current.version, current.published_at, False),
             )
             if is_latest and current is not None:
                 tx.set_latest(server_id, None)
@@ -87,7 +89,15 @@ class PublishService:
             )
             tx.insert_version(new)
             tx.append_change(
-                Change(ChangeKind.PUBLISHED, now, server_id, new.version_id, name, version, principal.actor)
+                Change(
+                    ChangeKind.PUBLISHED,
+                    now,
+                    server_id,
+                    new.version_id,
+                    name,
+                    version,
+                    principal.actor,
+                )
             )
         return VersionView(
             server_id=new.server_id,

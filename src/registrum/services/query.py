@@ -32,7 +32,7 @@ class QueryService:
     def __init__(self, store: ServerStore) -> None:
         self._store = store
 
-    def list(
+    def list_servers(
         self,
         *,
         limit: int = DEFAULT_LIMIT,

@@ -13,7 +13,7 @@ from registrum.core.permissions import Action, Permission, Principal
 
 ISSUER: Final = "mcp-registry"
 TOKEN_TTL: Final = timedelta(minutes=5)
-INVALID_TOKEN: Final = "Invalid or expired Registry JWT token"
+INVALID_TOKEN: Final = "Invalid or expired Registry JWT token"  # noqa: S105 - a message
 
 
 class TokenService:

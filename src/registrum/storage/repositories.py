@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, func, or_, select, text, update
+from sqlalchemy import Connection, Engine, and_, func, or_, select, text, update
 from sqlalchemy.sql import Select
 
 from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
@@ -36,11 +36,11 @@ _VIEW_COLUMNS = (
 )
 
 
-def _view(row: Row[Any]) -> VersionView:
-    return VersionView(*row)
+def _view(row: Any) -> VersionView:
+    return VersionView(*row)  # the row is _VIEW_COLUMNS, in order
 
 
-def _views(rows: Sequence[Row[Any]]) -> list[VersionView]:
+def _views(rows: Sequence[Any]) -> list[VersionView]:
     return [VersionView(*r) for r in rows]
 
 
@@ -67,10 +67,15 @@ class SqlWriteSession:
         self._conn.execute(servers.insert().values(id=server_id, name=name, created_at=at))
 
     def server_id_in_use(self, server_id: str) -> bool:
-        return self._conn.execute(select(servers.c.id).where(servers.c.id == server_id)).first() is not None
+        return (
+            self._conn.execute(select(servers.c.id).where(servers.c.id == server_id)).first()
+            is not None
+        )
 
     def version_id_in_use(self, version_id: str) -> bool:
-        return self._conn.execute(select(_sv.c.id).where(_sv.c.id == version_id)).first() is not None
+        return (
+            self._conn.execute(select(_sv.c.id).where(_sv.c.id == version_id)).first() is not None
+        )
 
     def count_versions(self, server_id: str) -> int:
         stmt = select(func.count()).select_from(_sv).where(_sv.c.server_id == server_id)
@@ -128,7 +133,9 @@ class SqlWriteSession:
         # Clear first: the partial unique index allows one latest row per server at any moment.
         self._conn.execute(
             update(_sv)
-            .where(and_(_sv.c.server_id == server_id, _sv.c.is_latest, _sv.c.id != (version_id or "")))
+            .where(
+                and_(_sv.c.server_id == server_id, _sv.c.is_latest, _sv.c.id != (version_id or ""))
+            )
             .values(is_latest=False)
         )
         if version_id is not None:
@@ -139,7 +146,9 @@ class SqlWriteSession:
             )
 
     def append_change(self, change: Change) -> int:
-        self._conn.execute(update(log_head).where(log_head.c.id == 1).values(seq=log_head.c.seq + 1))
+        self._conn.execute(
+            update(log_head).where(log_head.c.id == 1).values(seq=log_head.c.seq + 1)
+        )
         seq = int(self._conn.execute(select(log_head.c.seq).where(log_head.c.id == 1)).scalar_one())
         self._conn.execute(
             changes.insert().values(

@@ -80,7 +80,9 @@ def parse_updated_since(value: str) -> datetime:
 )
 def list_servers(
     ctx: Context,
-    cursor: Annotated[str | None, Query(description="Opaque cursor from metadata.nextCursor")] = None,
+    cursor: Annotated[
+        str | None, Query(description="Opaque cursor from metadata.nextCursor")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
     search: Annotated[
         str | None, Query(description="Case-insensitive substring of name or description")
@@ -99,7 +101,7 @@ def list_servers(
             "Cannot set include_deleted=false when using updated_since "
             "(incremental sync requires deleted servers)"
         )
-    page = ctx.query.list(
+    page = ctx.query.list_servers(
         limit=limit,
         cursor=_clean(cursor, "cursor"),
         search=_clean(search, "search"),
@@ -119,7 +121,9 @@ def list_servers(
     response_class=Response,
     responses=responses(200, "ServerList", 404),
 )
-def list_versions(ctx: Context, server_name: ServerName, include_deleted: IncludeDeleted = None) -> Response:
+def list_versions(
+    ctx: Context, server_name: ServerName, include_deleted: IncludeDeleted = None
+) -> Response:
     name = decode_segment(server_name, "serverName")
     views = ctx.query.versions(name, include_deleted=bool(include_deleted))
     return _json(wire.server_list_bytes(views, None))
@@ -135,7 +139,10 @@ def list_versions(ctx: Context, server_name: ServerName, include_deleted: Includ
     responses=responses(200, "ServerResponse", 404),
 )
 def get_version(
-    ctx: Context, server_name: ServerName, version: VersionParam, include_deleted: IncludeDeleted = None
+    ctx: Context,
+    server_name: ServerName,
+    version: VersionParam,
+    include_deleted: IncludeDeleted = None,
 ) -> Response:
     name = decode_segment(server_name, "serverName")
     ver = decode_segment(version, "version")
