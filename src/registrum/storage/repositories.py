@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, text, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.sql import Select
 
 from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
@@ -56,63 +56,93 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest()) >> 1
 
 
+# Write statements are built once: building SQLAlchemy constructs per call costs more than
+# running them on SQLite.
+_FIND_SERVER = select(servers.c.id).where(servers.c.name == bindparam("name"))
+_SERVER_ID_USED = select(servers.c.id).where(servers.c.id == bindparam("id"))
+_VERSION_ID_USED = select(_sv.c.id).where(_sv.c.id == bindparam("id"))
+_INSERT_SERVER = servers.insert()
+_COUNT_VERSIONS = (
+    select(func.count()).select_from(_sv).where(_sv.c.server_id == bindparam("server_id"))
+)
+_FIND_VERSION = select(*_VIEW_COLUMNS).where(
+    and_(_sv.c.server_id == bindparam("server_id"), _sv.c.version == bindparam("version"))
+)
+_FIND_LATEST = select(*_VIEW_COLUMNS).where(
+    and_(_sv.c.server_id == bindparam("server_id"), _sv.c.is_latest)
+)
+_ALL_VERSIONS = (
+    select(*_VIEW_COLUMNS)
+    .where(_sv.c.server_id == bindparam("server_id"))
+    .order_by(_sv.c.published_at.desc(), _sv.c.version.desc())
+)
+_INSERT_VERSION = _sv.insert()
+_CLEAR_LATEST = (
+    update(_sv)
+    .where(and_(_sv.c.server_id == bindparam("sid"), _sv.c.is_latest, _sv.c.id != bindparam("vid")))
+    .values(is_latest=False)
+)
+_SET_LATEST = (
+    update(_sv).where(and_(_sv.c.id == bindparam("vid"), ~_sv.c.is_latest)).values(is_latest=True)
+)
+_BUMP_HEAD = (
+    update(log_head)
+    .where(log_head.c.id == 1)
+    .values(seq=log_head.c.seq + 1)
+    .returning(log_head.c.seq)
+)
+_INSERT_CHANGE = changes.insert()
+
+
 class SqlWriteSession:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def find_server_id(self, name: str) -> str | None:
-        return self._conn.execute(select(servers.c.id).where(servers.c.name == name)).scalar()
+    def _first(self, stmt: Any, **params: Any) -> VersionView | None:
+        row = self._conn.execute(stmt, params).first()
+        return _view(row) if row is not None else None
 
-    def create_server(self, server_id: str, name: str, at: datetime) -> None:
-        self._conn.execute(servers.insert().values(id=server_id, name=name, created_at=at))
+    def find_server_id(self, name: str) -> str | None:
+        return self._conn.execute(_FIND_SERVER, {"name": name}).scalar()
 
     def server_id_in_use(self, server_id: str) -> bool:
-        return (
-            self._conn.execute(select(servers.c.id).where(servers.c.id == server_id)).first()
-            is not None
-        )
+        return self._conn.execute(_SERVER_ID_USED, {"id": server_id}).first() is not None
 
     def version_id_in_use(self, version_id: str) -> bool:
-        return (
-            self._conn.execute(select(_sv.c.id).where(_sv.c.id == version_id)).first() is not None
-        )
+        return self._conn.execute(_VERSION_ID_USED, {"id": version_id}).first() is not None
+
+    def create_server(self, server_id: str, name: str, at: datetime) -> None:
+        self._conn.execute(_INSERT_SERVER, {"id": server_id, "name": name, "created_at": at})
 
     def count_versions(self, server_id: str) -> int:
-        stmt = select(func.count()).select_from(_sv).where(_sv.c.server_id == server_id)
-        return int(self._conn.execute(stmt).scalar_one())
+        return int(self._conn.execute(_COUNT_VERSIONS, {"server_id": server_id}).scalar_one())
 
     def find(self, server_id: str, version: str) -> VersionView | None:
-        stmt = select(*_VIEW_COLUMNS).where(
-            and_(_sv.c.server_id == server_id, _sv.c.version == version)
-        )
-        row = self._conn.execute(stmt).first()
-        return _view(row) if row is not None else None
+        return self._first(_FIND_VERSION, server_id=server_id, version=version)
 
     def latest(self, server_id: str) -> VersionView | None:
-        stmt = select(*_VIEW_COLUMNS).where(and_(_sv.c.server_id == server_id, _sv.c.is_latest))
-        row = self._conn.execute(stmt).first()
-        return _view(row) if row is not None else None
+        return self._first(_FIND_LATEST, server_id=server_id)
 
     def versions(self, server_id: str) -> list[VersionView]:
-        stmt = select(*_VIEW_COLUMNS).where(_sv.c.server_id == server_id)
-        return _views(self._conn.execute(stmt.order_by(_sv.c.published_at.desc())).all())
+        return _views(self._conn.execute(_ALL_VERSIONS, {"server_id": server_id}).all())
 
     def insert_version(self, new: NewVersion) -> None:
         self._conn.execute(
-            _sv.insert().values(
-                id=new.version_id,
-                server_id=new.server_id,
-                name=new.name,
-                version=new.version,
-                description=new.description,
-                status=new.status.value,
-                status_message=new.status_message,
-                status_changed_at=new.status_changed_at,
-                published_at=new.published_at,
-                updated_at=new.updated_at,
-                is_latest=new.is_latest,
-                body=new.body,
-            )
+            _INSERT_VERSION,
+            {
+                "id": new.version_id,
+                "server_id": new.server_id,
+                "name": new.name,
+                "version": new.version,
+                "description": new.description,
+                "status": new.status.value,
+                "status_message": new.status_message,
+                "status_changed_at": new.status_changed_at,
+                "published_at": new.published_at,
+                "updated_at": new.updated_at,
+                "is_latest": new.is_latest,
+                "body": new.body,
+            },
         )
 
     def update_version(self, u: VersionUpdate) -> None:
@@ -131,37 +161,25 @@ class SqlWriteSession:
 
     def set_latest(self, server_id: str, version_id: str | None) -> None:
         # Clear first: the partial unique index allows one latest row per server at any moment.
-        self._conn.execute(
-            update(_sv)
-            .where(
-                and_(_sv.c.server_id == server_id, _sv.c.is_latest, _sv.c.id != (version_id or ""))
-            )
-            .values(is_latest=False)
-        )
+        self._conn.execute(_CLEAR_LATEST, {"sid": server_id, "vid": version_id or ""})
         if version_id is not None:
-            self._conn.execute(
-                update(_sv)
-                .where(and_(_sv.c.id == version_id, ~_sv.c.is_latest))
-                .values(is_latest=True)
-            )
+            self._conn.execute(_SET_LATEST, {"vid": version_id})
 
     def append_change(self, change: Change) -> int:
+        seq = int(self._conn.execute(_BUMP_HEAD).scalar_one())
         self._conn.execute(
-            update(log_head).where(log_head.c.id == 1).values(seq=log_head.c.seq + 1)
-        )
-        seq = int(self._conn.execute(select(log_head.c.seq).where(log_head.c.id == 1)).scalar_one())
-        self._conn.execute(
-            changes.insert().values(
-                seq=seq,
-                at=change.at,
-                kind=change.kind,
-                server_id=change.server_id,
-                version_id=change.version_id,
-                name=change.name,
-                version=change.version,
-                actor=change.actor,
-                detail=change.detail,
-            )
+            _INSERT_CHANGE,
+            {
+                "seq": seq,
+                "at": change.at,
+                "kind": change.kind,
+                "server_id": change.server_id,
+                "version_id": change.version_id,
+                "name": change.name,
+                "version": change.version,
+                "actor": change.actor,
+                "detail": change.detail,
+            },
         )
         return seq
 

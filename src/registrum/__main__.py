@@ -1,0 +1,5 @@
+"""``python -m registrum`` is the ``registrum`` command."""
+
+from registrum.main import run
+
+run()

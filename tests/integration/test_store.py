@@ -1,0 +1,110 @@
+"""The storage adapter on a real SQLite file: migrations, the change log, locking."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text
+
+from registrum.core.errors import DuplicateVersionError
+from registrum.core.permissions import SYSTEM
+from registrum.services.moderation import ModerationService
+from registrum.services.publish import PublishService
+from registrum.storage import engine as storage_engine
+from registrum.storage.tables import changes, metadata
+from tests.factories import server_json
+
+
+def _seqs(registry) -> list[int]:
+    with registry.engine.connect() as conn:
+        return [r[0] for r in conn.execute(select(changes.c.seq).order_by(changes.c.seq))]
+
+
+def test_migrations_match_the_table_models(registry):
+    with registry.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_migrating_twice_is_a_no_op(registry):
+    storage_engine.migrate(registry.engine)
+    storage_engine.migrate(registry.engine)
+    with registry.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_sqlite_runs_in_wal_mode(registry):
+    with registry.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_every_mutation_appends_one_change_with_the_next_seq(registry):
+    publish = PublishService(registry.store)
+    moderation = ModerationService(registry.store)
+    publish.publish(server_json(version="1.0.0"), SYSTEM)
+    publish.publish(server_json(version="1.1.0"), SYSTEM)
+    moderation.set_version_status(
+        "io.github.alice/weather", "1.1.0", {"status": "deprecated"}, SYSTEM
+    )
+    moderation.set_all_status("io.github.alice/weather", {"status": "deleted"}, SYSTEM)
+    # 2 publishes + 1 single status change + 2 versions changed by the bulk change
+    assert _seqs(registry) == [1, 2, 3, 4, 5]
+    assert registry.store.head() == 5
+
+
+def test_a_refused_write_leaves_no_trace(registry):
+    publish = PublishService(registry.store)
+    publish.publish(server_json(), SYSTEM)
+    before = (registry.store.head(), list(registry.store.iter_all()))
+    with pytest.raises(DuplicateVersionError):
+        publish.publish(server_json(), SYSTEM)
+    assert (registry.store.head(), list(registry.store.iter_all())) == before
+
+
+def test_concurrent_publishers_get_gap_free_seq_and_one_latest(registry):
+    publish = PublishService(registry.store)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(10):
+                publish.publish(server_json(version=f"{n}.{i}.0"), SYSTEM)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _seqs(registry) == list(range(1, 81))
+    views = registry.store.versions_by_name("io.github.alice/weather", include_deleted=True)
+    assert len(views) == 80
+    latest = [v for v in views if v.is_latest]
+    assert [v.version for v in latest] == ["7.9.0"]
+
+
+def test_racing_duplicate_publishes_give_exactly_one_success(registry):
+    publish = PublishService(registry.store)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            publish.publish(server_json(version="3.0.0"), SYSTEM)
+            outcomes.append("ok")
+        except DuplicateVersionError:
+            outcomes.append("duplicate")
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["duplicate"] * 5 + ["ok"]
+    assert registry.store.head() == 1
