@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 import registrum
 from registrum.api import openapi, problems
-from registrum.api.context import ApiContext
+from registrum.api.context import ApiContext, strict_query
 from registrum.api.middleware import BodyLimitMiddleware, RawPathMiddleware
 from registrum.api.routes import auth, meta, publish, servers
 
@@ -52,6 +52,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        dependencies=[Depends(strict_query)],
     )
     app.state.context = ctx
     routers = [servers.router, publish.router, meta.router]

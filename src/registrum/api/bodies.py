@@ -3,26 +3,69 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from registrum.core.errors import InvalidInputError, Problem
+from registrum.core.errors import InvalidInputError, Problem, UnsupportedMediaTypeError
 from registrum.core.validation import parse_json
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
+# Far deeper than any server.json needs, and far below what the model and the JSON encoder
+# can walk (both stop at about 255 levels): deeper input would fail on the way to storage.
+MAX_DEPTH: Final = 64
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The JSON path of the first array or object nested more than ``limit`` levels deep
+    (``""`` for the body itself), or None. Iterative: the input may be deeper than Python's
+    recursion limit."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, dict):
+            children = [(v, f"{path}.{k}" if path else str(k)) for k, v in node.items()]
+        elif isinstance(node, list):
+            children = [(v, f"{path}[{i}]") for i, v in enumerate(node)]
+        else:
+            continue
+        if depth > limit:
+            return path
+        stack.extend((child, child_path, depth + 1) for child, child_path in children)
+    return None
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or any ``+json`` type, parameters ignored; no Content-Type at all
+    counts as JSON too, as the official registry's framework (huma) reads it."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("", "application/json") or media.endswith("+json")
+
 
 async def read_json(request: Request) -> Any:
+    content_type = request.headers.get("content-type", "")
+    if not is_json_media_type(content_type):
+        raise UnsupportedMediaTypeError(
+            f"unsupported Content-Type {content_type!r}: send the body as application/json",
+            [Problem("", "the body must be JSON (Content-Type: application/json)")],
+        )
     body = await request.body()
     if not body.strip():
         raise InvalidInputError(
             "request body is empty: send a JSON object",
             [Problem("", "expected a JSON object")],
         )
-    return parse_json(body)
+    value = parse_json(body)
+    where = too_deep(value)
+    if where is not None:
+        raise InvalidInputError(
+            f"the body is nested too deeply: at most {MAX_DEPTH} levels of arrays and objects",
+            [Problem(where, f"nested more than {MAX_DEPTH} levels deep")],
+        )
+    return value
 
 
 async def in_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Annotated, Final
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import Depends, Header, Request
 
-from registrum.core.errors import AuthenticationError, InvalidInputError
+from registrum.core.errors import AuthenticationError, InvalidInputError, Problem
 from registrum.core.permissions import Principal
 from registrum.services.importing import ImportService
 from registrum.services.moderation import ModerationService
@@ -52,15 +52,44 @@ _BEARER: Final = re.compile(r"^bearer\s+(\S+)\s*$", re.IGNORECASE)
 def decode_segment(raw: str, what: str) -> str:
     """Decode one URL path segment strictly: a broken escape or bad UTF-8 is a 400."""
     label = "server name" if what == "serverName" else what
+    fail = InvalidInputError(
+        f"Invalid {label} encoding",
+        [Problem(what, "percent-escapes must be '%' and two hex digits, encoding UTF-8")],
+        where="path",
+    )
     if _BAD_ESCAPE.search(raw):
-        raise InvalidInputError(f"Invalid {label} encoding")
+        raise fail
     try:
         value = unquote(raw, errors="strict")
     except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"Invalid {label} encoding") from exc
+        raise fail from exc
     if any(ord(c) < 32 for c in value):
-        raise InvalidInputError(f"Invalid {label} encoding: control characters are not allowed")
+        raise InvalidInputError(
+            f"Invalid {label} encoding: control characters are not allowed",
+            [Problem(what, "remove control characters")],
+            where="path",
+        )
     return value
+
+
+def strict_query(request: Request) -> None:
+    """Refuse a query string whose escapes do not decode to UTF-8.
+
+    The framework would put U+FFFD in their place and go on to search for (or page from)
+    something the client never sent.
+    """
+    for pair in request.scope.get("query_string", b"").split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            unquote_to_bytes(name).decode()
+            unquote_to_bytes(value).decode()
+        except UnicodeDecodeError as exc:
+            field = unquote(name.decode("latin-1"), errors="replace")
+            raise InvalidInputError(
+                f"Invalid query string encoding in {field!r}: escapes must encode UTF-8 text",
+                [Problem(field, "percent-escapes must encode UTF-8 text")],
+                where="query",
+            ) from exc
 
 
 def principal(ctx: Context, authorization: Annotated[str | None, Header()] = None) -> Principal:

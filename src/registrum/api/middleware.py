@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Final
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from registrum.api.problems import PROBLEM_JSON
+from registrum.api.problems import problem_response
 
 # A name sent without encoding its '/': /v0.1/servers/ns/name/versions/... Rewritten to the
 # encoded form; a trailing member other than 'versions' keeps it unambiguous.
@@ -47,26 +46,13 @@ class BodyLimitMiddleware:
         self.app = app
         self.limit = limit
 
-    async def _too_large(self, send: Send) -> None:
-        body = orjson.dumps(
-            {
-                "title": "Content Too Large",
-                "status": 413,
-                "detail": f"request body exceeds the limit of {self.limit} bytes",
-            }
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413,
+            f"request body exceeds the limit of {self.limit} bytes",
+            headers={"Connection": "close"},
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -79,7 +65,7 @@ class BodyLimitMiddleware:
                 except ValueError:
                     declared = self.limit + 1
                 if declared > self.limit:
-                    await self._too_large(send)
+                    await self._too_large(scope, receive, send)
                     return
         # Read the body up front (it is small by construction) so an over-long chunked body
         # is refused before the application sees any of it.
@@ -93,7 +79,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await self._too_large(send)
+                await self._too_large(scope, receive, send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)

@@ -26,12 +26,15 @@ from registrum.core.errors import (
     Problem,
     RegistrumError,
     UnavailableError,
+    UnsupportedMediaTypeError,
 )
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("registrum.api")
 
 _STATUS_OF: list[tuple[type[RegistrumError], int]] = [
+    # First match wins: a subclass with its own status comes before its base.
+    (UnsupportedMediaTypeError, 415),
     (InvalidInputError, 400),
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
@@ -81,7 +84,7 @@ def _registrum_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RegistrumError)
     status = status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return problem_response(status, exc.detail, problem_errors(exc.problems, "body"), headers)
+    return problem_response(status, exc.detail, problem_errors(exc.problems, exc.where), headers)
 
 
 _PYDANTIC_MESSAGES = {

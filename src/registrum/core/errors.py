@@ -2,7 +2,8 @@
 
     RegistrumError
     ├── InvalidInputError            a request or document is malformed (400)
-    │   └── DocumentInvalidError     server.json failed validation; carries every problem
+    │   ├── DocumentInvalidError     server.json failed validation; carries every problem
+    │   └── UnsupportedMediaTypeError  the body is sent as something other than JSON (415)
     ├── AuthenticationError          no or bad credentials (401)
     ├── PermissionDeniedError        credentials lack the permission (403)
     ├── NotFoundError                the server or version does not exist (404)
@@ -40,12 +41,19 @@ class Problem:
 
 
 class RegistrumError(Exception):
-    """Base of every error the registry raises on purpose."""
+    """Base of every error the registry raises on purpose.
 
-    def __init__(self, detail: str, problems: Sequence[Problem] = ()) -> None:
+    ``where`` names the part of the request the problems' paths are in: ``body`` (the
+    default), ``query``, ``path`` or ``header``.
+    """
+
+    def __init__(
+        self, detail: str, problems: Sequence[Problem] = (), *, where: str = "body"
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.problems: tuple[Problem, ...] = tuple(problems)
+        self.where = where
 
 
 class InvalidInputError(RegistrumError):
@@ -54,6 +62,10 @@ class InvalidInputError(RegistrumError):
 
 class DocumentInvalidError(InvalidInputError):
     """A server.json document failed validation; ``problems`` lists every problem found."""
+
+
+class UnsupportedMediaTypeError(InvalidInputError):
+    """The body's Content-Type is not JSON."""
 
 
 class AuthenticationError(RegistrumError):

@@ -10,7 +10,8 @@ from registrum.core.errors import Problem
 NAME_MIN: Final = 3
 NAME_MAX: Final = 200
 # The schema's pattern, then the official registry's stricter per-part rules:
-# each part must start and end with a letter or digit.
+# each part must start and end with a letter or digit. Use fullmatch: '$' alone would also
+# accept a trailing newline, which Go's regexp does not.
 SCHEMA_NAME_RE: Final = re.compile(r"^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$")
 NAMESPACE_RE: Final = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9.-]*[a-zA-Z0-9]$")
 SERVER_PART_RE: Final = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]$")
@@ -51,7 +52,7 @@ def name_problems(name: str, path: str = "name") -> list[Problem]:
         ]
     namespace, server = split_name(name)
     problems: list[Problem] = []
-    if not NAMESPACE_RE.match(namespace):
+    if not NAMESPACE_RE.fullmatch(namespace):
         problems.append(
             Problem(
                 path,
@@ -60,7 +61,7 @@ def name_problems(name: str, path: str = "name") -> list[Problem]:
                 name,
             )
         )
-    if not SERVER_PART_RE.match(server):
+    if not SERVER_PART_RE.fullmatch(server):
         problems.append(
             Problem(
                 path,

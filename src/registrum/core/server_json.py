@@ -33,7 +33,11 @@ class _Model(BaseModel):
     # strict: JSON types are not coerced ("true" is not a boolean).
     # extra="ignore": unknown members are dropped, as the official registry drops them when it
     # re-marshals its Go structs; the validator warns about them.
-    model_config = ConfigDict(strict=True, extra="ignore", populate_by_name=True, frozen=True)
+    # Members are read by their wire (camelCase) names only: a snake_case spelling such as
+    # 'registry_type' is an unknown member, as it is to the JSON Schema, not an alias.
+    model_config = ConfigDict(
+        strict=True, extra="ignore", validate_by_name=False, validate_by_alias=True, frozen=True
+    )
 
 
 class Input(_Model):

@@ -43,6 +43,8 @@ _FIELD_HINTS: Final = {
     "source": "the hosting service, for example 'github'",
     "src": "the https:// URL of the icon",
 }
+# 'name' below the top level is a variable, header or argument name, not the server name.
+_NESTED_NAME_HINT: Final = "the name, such as 'API_KEY', 'Authorization' or '--port'"
 _PATTERN_HINTS: Final = {
     "fileSha256": "must be the 64 lowercase hexadecimal characters of the file's SHA-256 hash",
     "url": "must start with http:// or https:// and contain no spaces",
@@ -122,7 +124,8 @@ def _message(err: ErrorDetails) -> str:
     value = err.get("input")
     ctx = err.get("ctx") or {}
     if kind == "missing":
-        hint = _FIELD_HINTS.get(str(last))
+        nested_name = last == "name" and len(loc) > 1
+        hint = _NESTED_NAME_HINT if nested_name else _FIELD_HINTS.get(str(last))
         return f"'{last}' is required" + (f": add {hint}" if hint else "")
     if kind == "string_type":
         return f"must be a string, not {_type_name(value)}"
@@ -220,7 +223,14 @@ def _argument_problems(arg: Any, path: str) -> list[Problem]:
             )
     elif kind == "named":
         name = arg.get("name")
-        if isinstance(name, str):
+        if name is None:
+            problems.append(
+                Problem(
+                    f"{path}.name",
+                    "'name' is required for a named argument: add the flag, such as '--port'",
+                )
+            )
+        elif isinstance(name, str):
             if not name:
                 problems.append(
                     Problem(f"{path}.name", "a named argument's name must not be empty")
@@ -418,6 +428,16 @@ def semantic_problems(doc: dict[str, Any], non_current_schema: str = "error") ->
     version = doc.get("version")
     if isinstance(version, str):
         problems += version_problems(version, "version")
+        # Beyond the official rules: a version is a URL path segment and part of a list
+        # cursor, where control characters are refused; such a version could never be read.
+        if any(ord(c) < 32 for c in version):
+            problems.append(
+                Problem(
+                    "version",
+                    "version must not contain control characters such as a newline or a tab",
+                    version,
+                )
+            )
     title = doc.get("title")
     if isinstance(title, str) and title and not title.strip():
         problems.append(

@@ -19,16 +19,22 @@ from registrum.core.errors import Problem
 VERSION_MAX: Final = 255
 RESERVED_VERSION: Final = "latest"
 
-_GO_ATOI_RE: Final = re.compile(r"^[+-]?[0-9]+$")
-_PRERELEASE_RE: Final = re.compile(r"^[A-Za-z0-9.-]+$")
+_GO_ATOI_RE: Final = re.compile(r"[+-]?[0-9]+")
+_PRERELEASE_RE: Final = re.compile(r"[A-Za-z0-9.-]+")
+_GO_INT_MIN: Final = -(2**63)
+_GO_INT_MAX: Final = 2**63 - 1
 _COMPARATOR_RE: Final = re.compile(r"^\s*(\^|~|>=|<=|>|<|=)\s*v?\d")
 _HYPHEN_RANGE_RE: Final = re.compile(r"\s+-\s+")
 _WILDCARD_PART_RE: Final = re.compile(r"(^|\.)(x|X|\*)(\.|$)")
 
 
 def _atoi(part: str) -> int | None:
-    # Go's strconv.Atoi: optional sign, ASCII digits only.
-    return int(part) if _GO_ATOI_RE.match(part) else None
+    # Go's strconv.Atoi: optional sign, ASCII digits only, within a 64-bit int. fullmatch, not
+    # '$', which would also accept a trailing newline.
+    if not _GO_ATOI_RE.fullmatch(part):
+        return None
+    n = int(part)
+    return n if _GO_INT_MIN <= n <= _GO_INT_MAX else None
 
 
 @dataclass(frozen=True, slots=True, order=False)
@@ -52,7 +58,7 @@ def parse_semver(version: str) -> _Semver | None:
         return None
     prerelease: tuple[str, ...] = ()
     if len(parts) == 2:
-        if not parts[1] or not _PRERELEASE_RE.match(parts[1]):
+        if not _PRERELEASE_RE.fullmatch(parts[1]):
             return None
         prerelease = tuple(parts[1].split("."))
     major, minor, patch = (n for n in numbers if n is not None)

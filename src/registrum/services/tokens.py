@@ -16,6 +16,14 @@ TOKEN_TTL: Final = timedelta(minutes=5)
 INVALID_TOKEN: Final = "Invalid or expired Registry JWT token"  # noqa: S105 - a message
 
 
+def _permission(claim: Any) -> Permission:
+    """One ``{"action", "resource"}`` claim; any other shape makes the token invalid."""
+    resource = claim["resource"]
+    if not isinstance(resource, str):
+        raise TypeError(f"permission resource must be a string, not {type(resource).__name__}")
+    return Permission(Action(claim["action"]), resource)
+
+
 class TokenService:
     def __init__(self, seed: bytes, ttl: timedelta = TOKEN_TTL) -> None:
         if len(seed) != 32:
@@ -52,10 +60,7 @@ class TokenService:
         except jwt.PyJWTError as exc:
             raise AuthenticationError(INVALID_TOKEN) from exc
         try:
-            permissions = tuple(
-                Permission(Action(p["action"]), str(p["resource"]))
-                for p in claims.get("permissions") or []
-            )
+            permissions = tuple(_permission(p) for p in claims.get("permissions") or [])
         except (KeyError, TypeError, ValueError) as exc:
             raise AuthenticationError(INVALID_TOKEN) from exc
         return Principal(

@@ -25,11 +25,18 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # Take transaction control from the sqlite3 module so BEGIN is ours to choose.
         dbapi_conn.isolation_level = None
+        # SQLite's built-in lower() folds ASCII only; search must be case-insensitive for
+        # every script, as ILIKE is on PostgreSQL (SPEC §3.1).
+        dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a committed transaction survives a process crash (kill -9);

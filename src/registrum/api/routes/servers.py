@@ -52,21 +52,25 @@ def _clean(value: str | None, field: str) -> str | None:
         raise InvalidInputError(
             f"Invalid {field}: control characters are not allowed",
             [Problem(field, "remove control characters", None)],
+            where="query",
         )
     return value
 
 
 def parse_updated_since(value: str) -> datetime:
     fail = InvalidInputError(
-        "Invalid updated_since format: expected RFC3339 timestamp (e.g., 2025-08-07T13:15:04.280Z)"
+        "Invalid updated_since format: expected RFC3339 timestamp (e.g., 2025-08-07T13:15:04.280Z)",
+        [Problem("updated_since", "expected an RFC 3339 timestamp", value)],
+        where="query",
     )
     if not _RFC3339.match(value):
         raise fail
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
-    except ValueError as exc:
+        # A time at the edge of the calendar can fall outside it once moved to UTC.
+        return parsed.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError) as exc:
         raise fail from exc
-    return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
 @router.get(
@@ -99,7 +103,9 @@ def list_servers(
     if since is not None and include_deleted is False:
         raise InvalidInputError(
             "Cannot set include_deleted=false when using updated_since "
-            "(incremental sync requires deleted servers)"
+            "(incremental sync requires deleted servers)",
+            [Problem("include_deleted", "omit it, or set it to true, with updated_since", False)],
+            where="query",
         )
     page = ctx.query.list_servers(
         limit=limit,
