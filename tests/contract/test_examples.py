@@ -143,11 +143,11 @@ def test_invalid_example_is_refused_by_publish(client, token, name, prefix):
     field = expected_field(name)
     jwt = token("publish:*")
     r = client.post(f"{prefix}/publish", json=doc, headers=auth(jwt))
-    assert r.status_code == 400, r.text
+    assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
-    assert body["status"] == 400
-    assert body["title"] == "Bad Request"
+    assert body["status"] == 422
+    assert body["title"] == "Unprocessable Entity"
     assert body["detail"]
     locations = _locations(body)
     assert any(_names_the_field(loc, f"body.{field}") for loc in locations), locations

@@ -322,7 +322,7 @@ def test_errors_are_problem_json(client, world, token, prefix):
         json={**doc, "version": "latest"},
         headers=auth(token(f"publish:{NAME}")),
     )
-    problem = check_problem(bad, 400)
+    problem = check_problem(bad, 422)
     assert "body.version" in {e["location"] for e in problem["errors"]}
     dup = client.post(
         ours(PUBLISH, prefix),

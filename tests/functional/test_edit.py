@@ -160,15 +160,15 @@ def test_edit_body_is_validated_like_publish(client, publish, admin, prefix):
     published = _seed(publish, "1.0.0")
     doc = server_json(websiteUrl="http://example.com/insecure")
     del doc["description"]
-    body = assert_problem(_put(client, prefix, admin, doc), 400)
+    body = assert_problem(_put(client, prefix, admin, doc), 422)
     locations = {e["location"] for e in body["errors"]}
     assert {"body.description", "body.websiteUrl"} <= locations
     no_schema = server_json(description="No schema.")
     del no_schema["$schema"]
-    assert_problem(_put(client, prefix, admin, no_schema), 400)
-    assert_problem(_put(client, prefix, admin, ["not", "an", "object"]), 400)
+    assert_problem(_put(client, prefix, admin, no_schema), 422)
+    assert_problem(_put(client, prefix, admin, ["not", "an", "object"]), 422)
     big = server_json(_meta={wire.PUBLISHER_META: {"k": "x" * 5000}})
-    assert_problem(_put(client, prefix, admin, big), 400)
+    assert_problem(_put(client, prefix, admin, big), 422)
     assert _get(client) == published["1.0.0"]
 
 

@@ -251,7 +251,7 @@ def test_publisher_provided_meta_over_4kb_is_rejected(client, token, prefix):
     r = _post(client, prefix, at_limit, jwt)
     assert r.status_code == 200, r.text
     over = server_json(version="2.0.0", _meta={wire.PUBLISHER_META: {"k": "x" * 4089}})
-    body = assert_problem(_post(client, prefix, over, jwt), 400)
+    body = assert_problem(_post(client, prefix, over, jwt), 422)
     messages = " ".join(e["message"] for e in body.get("errors", [])) + body["detail"]
     assert "4KB" in messages
     assert "4097" in messages
@@ -277,10 +277,10 @@ def test_unknown_members_are_dropped(client, token, prefix):
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
-def test_invalid_document_is_400_with_located_errors(client, token, prefix):
+def test_invalid_document_is_422_with_located_errors(client, token, prefix):
     doc = server_json(version="latest")
     del doc["description"]
-    body = assert_problem(_post(client, prefix, doc, token("publish:*")), 400)
+    body = assert_problem(_post(client, prefix, doc, token("publish:*")), 422)
     locations = {e["location"] for e in body["errors"]}
     assert {"body.description", "body.version"} <= locations
     assert _all_versions(client) == []
@@ -397,3 +397,31 @@ def test_version_cap_allows_up_to_the_limit(registry, client):
     assert [v.version for v in views] == ["1.0.0", "1.1.0", "1.2.0"]
     assert [v.is_latest for v in views] == [True, True, True]
     assert _latest_versions(client) == ["1.2.0"]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_a_new_version_takes_latest_from_an_all_deleted_server(client, token, prefix):
+    jwt = token("publish:*")
+    assert _post(client, prefix, server_json(version="1.0.0"), jwt).status_code == 200
+    gone = client.patch(
+        f"{prefix}/servers/{enc(NAME)}/versions/1.0.0/status",
+        json={"status": "deleted"},
+        headers=auth(jwt),
+    )
+    assert gone.status_code == 200
+    assert client.get(f"{prefix}/servers/{enc(NAME)}/versions/latest").status_code == 404
+    published = _post(client, prefix, server_json(version="0.9.0"), jwt)
+    assert published.json()["_meta"][wire.OFFICIAL_META]["isLatest"] is True
+    latest = client.get(f"{prefix}/servers/{enc(NAME)}/versions/latest")
+    assert latest.status_code == 200
+    assert latest.json()["server"]["version"] == "0.9.0"
+    assert _latest_versions(client) == ["0.9.0"]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_null_members_are_refused_with_their_paths(client, token, prefix):
+    doc = server_json(title=None, packages=[npm_package(runtimeHint=None)])
+    r = _post(client, prefix, doc, token("publish:*"))
+    assert r.status_code in (400, 422)
+    locations = {e["location"] for e in r.json()["errors"]}
+    assert locations == {"body.title", "body.packages[0].runtimeHint"}

@@ -9,7 +9,7 @@ import registrum
 from registrum.api import openapi, problems
 from registrum.api.context import ApiContext, strict_query
 from registrum.api.middleware import BodyLimitMiddleware, RawPathMiddleware
-from registrum.api.routes import auth, meta, publish, servers
+from registrum.api.routes import auth, meta, publish, servers, validate
 
 PREFIXES = ("/v0.1", "/v0")
 
@@ -55,7 +55,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         dependencies=[Depends(strict_query)],
     )
     app.state.context = ctx
-    routers = [servers.router, publish.router, meta.router]
+    routers = [servers.router, publish.router, validate.router, meta.router]
     if ctx.anonymous_auth:
         routers.append(auth.router)
     for prefix in PREFIXES:

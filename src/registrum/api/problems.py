@@ -20,6 +20,7 @@ from starlette.responses import Response
 from registrum.core.errors import (
     AuthenticationError,
     ConflictError,
+    DocumentInvalidError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
@@ -35,6 +36,9 @@ log = logging.getLogger("registrum.api")
 _STATUS_OF: list[tuple[type[RegistrumError], int]] = [
     # First match wins: a subclass with its own status comes before its base.
     (UnsupportedMediaTypeError, 415),
+    # A server.json that fails validation is 422, as the official registry's framework answers
+    # a body that breaks its schema; the official publisher then asks /validate for details.
+    (DocumentInvalidError, 422),
     (InvalidInputError, 400),
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),

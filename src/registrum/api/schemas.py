@@ -84,6 +84,19 @@ class VersionResponse(_Doc):
     build_time: str
 
 
+class ValidationIssue(_Doc):
+    type: Literal["json", "schema", "semantic", "linter"]
+    path: str = Field(description="JSON path of the member at fault, e.g. packages[0].version")
+    message: str
+    severity: Literal["error", "warning", "info"]
+    reference: str = Field(description="the rule that found the issue")
+
+
+class ValidationResult(_Doc):
+    valid: bool
+    issues: list[ValidationIssue]
+
+
 class ErrorDetail(_Doc):
     message: str
     location: str | None = None
@@ -108,4 +121,5 @@ DOCUMENTED: tuple[type[BaseModel], ...] = (
     VersionResponse,
     ErrorModel,
     ServerDetail,
+    ValidationResult,
 )

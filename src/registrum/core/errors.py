@@ -32,6 +32,10 @@ class Problem:
     message: str
     value: Any = None
     severity: str = "error"
+    # What kind of check found it ("json", "schema" or "semantic") and which rule, as the
+    # official registry's validation results name them (publishers print both).
+    kind: str = "semantic"
+    rule: str = ""
 
     def location(self, prefix: str = "body") -> str:
         if not self.path:

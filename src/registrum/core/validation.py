@@ -14,13 +14,23 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from registrum.core import wire
 from registrum.core.errors import DocumentInvalidError, InvalidInputError, Problem
 from registrum.core.names import name_problems
-from registrum.core.server_json import ServerDetail
+from registrum.core.server_json import (
+    Argument,
+    Icon,
+    Input,
+    KeyValueInput,
+    LocalTransport,
+    Package,
+    RemoteTransport,
+    Repository,
+    ServerDetail,
+)
 from registrum.core.versioning import version_problems
 
 _TEMPLATE_VAR_RE: Final = re.compile(r"\{([^{}]*)\}")
@@ -156,7 +166,13 @@ def _structural(raw: dict[str, Any]) -> tuple[ServerDetail | None, list[Problem]
         return ServerDetail.model_validate(raw), []
     except ValidationError as exc:
         problems = [
-            Problem(json_path(e["loc"]), _message(e), _scalar(e.get("input")))
+            Problem(
+                json_path(e["loc"]),
+                _message(e),
+                _scalar(e.get("input")),
+                kind="schema",
+                rule=f"schema:{e['type']}",
+            )
             for e in exc.errors(include_url=False)
         ]
         return None, problems
@@ -191,6 +207,7 @@ def _schema_problems(doc: dict[str, Any], non_current_schema: str) -> list[Probl
             Problem(
                 "$schema",
                 f'"$schema" is required: add "$schema": "{wire.CURRENT_SCHEMA_URL}"',
+                rule="schema-field-required",
             )
         ]
     if isinstance(schema, str) and schema != wire.CURRENT_SCHEMA_URL:
@@ -202,6 +219,7 @@ def _schema_problems(doc: dict[str, Any], non_current_schema: str) -> list[Probl
                 "(see the schema changelog for what changed)",
                 schema,
                 severity=non_current_schema,
+                rule="schema-version-deprecated",
             )
         ]
     return []
@@ -454,17 +472,92 @@ def semantic_problems(doc: dict[str, Any], non_current_schema: str = "error") ->
     return problems
 
 
-def _unknown_members(raw: dict[str, Any], document: ServerDetail | None) -> list[Problem]:
-    if document is None:
+# Where each model's nested models sit, to find unknown members at any depth, valid or not.
+_NESTED: Final[dict[type[BaseModel], dict[str, tuple[str, type[BaseModel]]]]] = {
+    ServerDetail: {
+        "repository": ("one", Repository),
+        "icons": ("list", Icon),
+        "packages": ("list", Package),
+        "remotes": ("list", RemoteTransport),
+    },
+    Package: {
+        "transport": ("one", LocalTransport),
+        "runtimeArguments": ("list", Argument),
+        "packageArguments": ("list", Argument),
+        "environmentVariables": ("list", KeyValueInput),
+    },
+    LocalTransport: {"headers": ("list", KeyValueInput)},
+    RemoteTransport: {"headers": ("list", KeyValueInput), "variables": ("map", Input)},
+    Argument: {"variables": ("map", Input)},
+    KeyValueInput: {"variables": ("map", Input)},
+}
+
+
+def _unknown_members(
+    raw: Any, model: type[BaseModel] = ServerDetail, path: str = ""
+) -> list[Problem]:
+    if not isinstance(raw, dict):
         return []
-    known = set(document.canonical())
-    return [
-        Problem(
-            key, f"unknown member '{key}' will be dropped: check its spelling", severity="warning"
-        )
-        for key in raw
-        if key not in known and key != "_meta"
-    ]
+    known = {f.alias or name for name, f in model.model_fields.items()}
+    nested = _NESTED.get(model, {})
+    out: list[Problem] = []
+    for key, value in raw.items():
+        sub = f"{path}.{key}" if path else str(key)
+        if key not in known:
+            out.append(
+                Problem(
+                    sub,
+                    f"unknown member '{key}' will be dropped: check its spelling",
+                    severity="warning",
+                    kind="schema",
+                    rule="unknown-member",
+                )
+            )
+        elif key in nested:
+            shape, child = nested[key]
+            if shape == "one":
+                out += _unknown_members(value, child, sub)
+            elif shape == "list" and isinstance(value, list):
+                for i, item in enumerate(value):
+                    out += _unknown_members(item, child, f"{sub}[{i}]")
+            elif shape == "map" and isinstance(value, dict):
+                for name, item in value.items():
+                    out += _unknown_members(item, child, f"{sub}.{name}")
+    return out
+
+
+def _null_problems(value: Any, path: str = "") -> list[Problem]:
+    """``null`` is never a valid member value in server.json (every member has a non-null
+    type); the free-form ``_meta`` object is left alone."""
+    problems: list[Problem] = []
+    if isinstance(value, dict):
+        for key, member in value.items():
+            if not path and key == "_meta":
+                continue
+            sub = f"{path}.{key}" if path else str(key)
+            if member is None:
+                problems.append(
+                    Problem(
+                        sub,
+                        "must not be null: remove the member, or give it a value",
+                        kind="schema",
+                        rule="schema:null",
+                    )
+                )
+            else:
+                problems += _null_problems(member, sub)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            sub = f"{path}[{i}]"
+            if item is None:
+                problems.append(
+                    Problem(
+                        sub, "must not be null: remove the item", kind="schema", rule="schema:null"
+                    )
+                )
+            else:
+                problems += _null_problems(item, sub)
+    return problems
 
 
 def _merge(structural: Sequence[Problem], semantic: Sequence[Problem]) -> list[Problem]:
@@ -498,12 +591,14 @@ def validate_server_json(raw: Any, *, non_current_schema: str = "error") -> Vali
             ]
         )
     document, structural = _structural(raw)
+    reported = {p.path for p in structural}
+    structural += [p for p in _null_problems(raw) if p.path not in reported]
     meta_errors, meta_warnings = _meta_problems(raw)
     semantic = semantic_problems(raw, non_current_schema)
     errors = _merge(structural, [*(p for p in semantic if p.severity == "error"), *meta_errors])
     warnings = [
         *(p for p in semantic if p.severity != "error"),
-        *_unknown_members(raw, document),
+        *_unknown_members(raw),
         *meta_warnings,
     ]
     return ValidationReport(errors=errors, warnings=warnings, document=None if errors else document)

@@ -64,14 +64,16 @@ class PublishService:
                     "invalid version: cannot publish duplicate version "
                     f"(version '{version}' of '{name}' already exists; publish a new version)"
                 )
-            current = tx.latest(server_id)
+            holder = tx.latest(server_id)
+            # The flag rests on a deleted version only when every version is deleted; a new,
+            # live version then takes it, or `latest` would answer 404 while one exists
+            # (the official registry compares against the deleted one; see ADR 0011).
+            rival = None if holder is None or holder.status == Status.DELETED.value else holder
             is_latest = takes_latest(
                 Candidate(version, now, False),
-                None
-                if current is None
-                else Candidate(current.version, current.published_at, False),
+                None if rival is None else Candidate(rival.version, rival.published_at, False),
             )
-            if is_latest and current is not None:
+            if is_latest and holder is not None:
                 tx.set_latest(server_id, None)
             new = NewVersion(
                 server_id=server_id,
