@@ -24,7 +24,7 @@ from tests.functional.robustness_support import (
 )
 
 FUZZ = settings(
-    max_examples=200,
+    max_examples=150,
     deadline=None,
     database=None,  # no example database written into the working tree
     print_blob=True,  # a failure prints how to reproduce it with @reproduce_failure
@@ -293,7 +293,7 @@ def test_any_path_segment_is_never_a_server_error(client, seeded, name, version)
 def test_after_fuzzing_the_seeded_data_is_intact(client, seeded):
     # The fuzz tests above each end with the registry they were given; this one runs a
     # little of every kind in one registry and checks the seeded data and the change log.
-    @settings(FUZZ, max_examples=100)
+    @settings(FUZZ, max_examples=75)
     @given(doc=mutated_documents(), body=json_values, query=query_strings)
     def abuse(doc: Any, body: Any, query: str) -> None:
         check(client.post("/v0.1/publish", json=copy.deepcopy(doc), headers=seeded.headers))

@@ -95,3 +95,16 @@ def test_ten_thousand_versions_page_exactly_once_in_stable_order(registry, clien
     name, version = stored[1234]
     one = client.get(f"/v0.1/servers/{quote(name, safe='')}/versions/{version}")
     assert one.status_code == 200
+
+
+def test_import_refuses_a_deeply_nested_item_without_failing_the_rest(registry):
+    deep = "leaf"
+    for _ in range(400):
+        deep = [deep]
+    items = [
+        server_json(_meta={"io.modelcontextprotocol.registry/publisher-provided": {"d": deep}}),
+        server_json(version="2.0.0"),
+    ]
+    result = registry.context.importer.import_items(items)
+    assert result.added == 1
+    assert [r.index for r in result.rejected] == [0]

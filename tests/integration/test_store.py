@@ -72,7 +72,7 @@ def test_concurrent_publishers_get_gap_free_seq_and_one_latest(registry):
         try:
             for i in range(10):
                 publish.publish(server_json(version=f"{n}.{i}.0"), SYSTEM)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]

@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from registrum.core.errors import InvalidInputError, Problem, UnsupportedMediaTypeError
-from registrum.core.validation import parse_json
+from registrum.core.validation import MAX_DEPTH, parse_json, too_deep
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-# Far deeper than any server.json needs, and far below what the model and the JSON encoder
-# can walk (both stop at about 255 levels): deeper input would fail on the way to storage.
-MAX_DEPTH: Final = 64
-
-
-def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
-    """The JSON path of the first array or object nested more than ``limit`` levels deep
-    (``""`` for the body itself), or None. Iterative: the input may be deeper than Python's
-    recursion limit."""
-    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
-    while stack:
-        node, path, depth = stack.pop()
-        if isinstance(node, dict):
-            children = [(v, f"{path}.{k}" if path else str(k)) for k, v in node.items()]
-        elif isinstance(node, list):
-            children = [(v, f"{path}[{i}]") for i, v in enumerate(node)]
-        else:
-            continue
-        if depth > limit:
-            return path
-        stack.extend((child, child_path, depth + 1) for child, child_path in children)
-    return None
 
 
 def is_json_media_type(content_type: str) -> bool:

@@ -56,6 +56,26 @@ def status_for(exc: RegistrumError) -> int:
     return 500
 
 
+# Titles as the official registry (Go's net/http) words them; Python's own phrases change
+# between versions (3.13 says "Content Too Large" and "Unprocessable Content").
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Request Entity Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def title_for(status: int) -> str:
+    return _TITLES.get(status) or HTTPStatus(status).phrase
+
+
 def problem_response(
     status: int,
     detail: str,
@@ -63,7 +83,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
-        "title": HTTPStatus(status).phrase,
+        "title": title_for(status),
         "status": status,
         "detail": detail,
     }

@@ -97,6 +97,30 @@ def parse_json(data: bytes | str) -> Any:
         ) from exc
 
 
+# Far deeper than any server.json needs, and far below what the model and the JSON encoder
+# can walk (both stop at about 255 levels): deeper input would fail on the way to storage.
+MAX_DEPTH: Final = 64
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The JSON path of the first array or object nested more than ``limit`` levels deep
+    (``""`` for the value itself), or None. Iterative: the input may be deeper than Python's
+    recursion limit."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, dict):
+            children = [(v, f"{path}.{k}" if path else str(k)) for k, v in node.items()]
+        elif isinstance(node, list):
+            children = [(v, f"{path}[{i}]") for i, v in enumerate(node)]
+        else:
+            continue
+        if depth > limit:
+            return path
+        stack.extend((child, child_path, depth + 1) for child, child_path in children)
+    return None
+
+
 def json_path(loc: Iterable[int | str]) -> str:
     out = ""
     for part in loc:
@@ -444,6 +468,10 @@ def semantic_problems(doc: dict[str, Any], non_current_schema: str = "error") ->
     if isinstance(name, str):
         problems += name_problems(name)
     version = doc.get("version")
+    if version == "":
+        problems.append(
+            Problem("version", "version must not be empty: give the exact version, e.g. '1.0.0'")
+        )
     if isinstance(version, str):
         problems += version_problems(version, "version")
         # Beyond the official rules: a version is a URL path segment and part of a list
@@ -526,6 +554,26 @@ def _unknown_members(
     return out
 
 
+def _nul_problems(value: Any, path: str = "") -> list[Problem]:
+    """A NUL character cannot be stored as text by PostgreSQL (nor in its JSON types), and no
+    server.json needs one: refuse it anywhere, ``_meta`` included."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return [Problem(path, "must not contain the NUL character (\\u0000)", kind="schema")]
+        return []
+    problems: list[Problem] = []
+    if isinstance(value, dict):
+        for key, member in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                problems.append(Problem(sub, "member names must not contain NUL", kind="schema"))
+            problems += _nul_problems(member, sub)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            problems += _nul_problems(item, f"{path}[{i}]")
+    return problems
+
+
 def _null_problems(value: Any, path: str = "") -> list[Problem]:
     """``null`` is never a valid member value in server.json (every member has a non-null
     type); the free-form ``_meta`` object is left alone."""
@@ -590,9 +638,14 @@ def validate_server_json(raw: Any, *, non_current_schema: str = "error") -> Vali
                 )
             ]
         )
+    deep = too_deep(raw)
+    if deep is not None:
+        return ValidationReport(
+            errors=[Problem(deep, f"nested more than {MAX_DEPTH} levels deep", kind="json")]
+        )
     document, structural = _structural(raw)
     reported = {p.path for p in structural}
-    structural += [p for p in _null_problems(raw) if p.path not in reported]
+    structural += [p for p in (*_null_problems(raw), *_nul_problems(raw)) if p.path not in reported]
     meta_errors, meta_warnings = _meta_problems(raw)
     semantic = semantic_problems(raw, non_current_schema)
     errors = _merge(structural, [*(p for p in semantic if p.severity == "error"), *meta_errors])

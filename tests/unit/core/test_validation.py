@@ -1009,3 +1009,27 @@ def test_problem_location() -> None:
     assert Problem("name", "m").location() == "body.name"
     assert Problem("[0]", "m").location("body") == "body[0]"
     assert Problem("packages[0].version", "m").location("query") == "query.packages[0].version"
+
+
+def test_nul_characters_are_refused_anywhere_even_in_meta():
+    doc = server_json(
+        description="weather\x00",
+        _meta={"io.modelcontextprotocol.registry/publisher-provided": {"note": "a\x00b"}},
+    )
+    paths = set(errors(doc))
+    assert "description" in paths
+    assert "_meta.io.modelcontextprotocol.registry/publisher-provided.note" in paths
+
+
+def test_an_empty_version_is_refused():
+    assert "must not be empty" in only_error(server_json(version=""), "version")
+
+
+def test_a_document_nested_too_deeply_is_one_clear_problem():
+    deep: Any = "leaf"
+    for _ in range(100):
+        deep = {"x": deep}
+    doc = server_json(_meta={"io.modelcontextprotocol.registry/publisher-provided": deep})
+    report = validate_server_json(doc)
+    assert len(report.errors) == 1
+    assert "nested more than 64 levels" in report.errors[0].message
