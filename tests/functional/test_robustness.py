@@ -416,9 +416,7 @@ def test_a_lying_content_length_is_never_a_server_error(client, seeded, prefix):
 # --- Content-Type --------------------------------------------------------------------------
 
 NOT_JSON_TYPES = [
-    "text/plain",
     "text/json",
-    "application/x-www-form-urlencoded",
     "multipart/form-data; boundary=x",
     "application/xml",
     "application/cbor",
@@ -453,6 +451,8 @@ def test_a_body_that_is_not_declared_json_is_415(client, seeded, endpoint):
 def test_json_content_types_and_none_are_read(client, seeded, prefix):
     types = [None, "application/json", "application/json; charset=utf-8", "Application/JSON"]
     types.append("application/vnd.example+json")
+    # What `curl -d` (and plain tools) send without an explicit header.
+    types += ["application/x-www-form-urlencoded", "text/plain; charset=utf-8"]
     for i, content_type in enumerate(types):
         doc = server_json(name=WEATHER, version=f"6.0.{i}")
         headers = dict(seeded.headers)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.routing import APIRoute
+from starlette.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 import registrum
 from registrum.api import openapi, problems
@@ -44,12 +48,28 @@ def _suffix(router: APIRouter, prefix: str) -> APIRouter:
     return copy
 
 
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs, its assets served from the installed package (no CDN: the page
+    works on a machine without Internet access)."""
+    app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} — docs",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+        )
+
+
 def create_app(ctx: ApiContext) -> FastAPI:
     app = FastAPI(
         title="Registrum — MCP Server Registry API",
         version=registrum.__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,
         openapi_url="/openapi.json",
         redoc_url=None,
         dependencies=[Depends(strict_query)],
@@ -61,6 +81,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     for prefix in PREFIXES:
         for router in routers:
             app.include_router(_suffix(router, prefix), prefix=prefix)
+    _install_docs(app)
     problems.install(app)
     openapi.install(app)
     app.add_middleware(BodyLimitMiddleware, limit=ctx.max_body_bytes)

@@ -15,11 +15,16 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+# What `curl -d` and other plain HTTP tools send when nobody sets a Content-Type: read as JSON
+# too, so the first publish a user types by hand works. Anything else that names a format
+# (XML, multipart, ...) is refused with 415.
+_LENIENT_TYPES = ("", "application/json", "application/x-www-form-urlencoded", "text/plain")
+
+
 def is_json_media_type(content_type: str) -> bool:
-    """``application/json`` or any ``+json`` type, parameters ignored; no Content-Type at all
-    counts as JSON too, as the official registry's framework (huma) reads it."""
+    """JSON (``application/json``, any ``+json``), or no declared format at all."""
     media = content_type.split(";", 1)[0].strip().lower()
-    return media in ("", "application/json") or media.endswith("+json")
+    return media in _LENIENT_TYPES or media.endswith("+json")
 
 
 async def read_json(request: Request) -> Any:

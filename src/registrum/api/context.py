@@ -92,7 +92,11 @@ def strict_query(request: Request) -> None:
             ) from exc
 
 
-def principal(ctx: Context, authorization: Annotated[str | None, Header()] = None) -> Principal:
+def principal(
+    ctx: Context,
+    # Documented as the bearerAuth security scheme instead (see api/openapi.py).
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
     if not authorization:
         raise AuthenticationError(
             "Authorization header is required: send 'Authorization: Bearer <registry token>'"

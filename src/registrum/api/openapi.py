@@ -30,12 +30,16 @@ def responses(ok: int, schema: str, *errors: int) -> dict[int | str, dict[str, A
     return out
 
 
-def body_schema(name: str) -> dict[str, Any]:
+SECURED: dict[str, Any] = {"security": [{"bearerAuth": []}]}
+
+
+def body_schema(name: str, *, secured: bool = False) -> dict[str, Any]:
     return {
+        **(SECURED if secured else {}),
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": _ref(name)}},
-        }
+        },
     }
 
 

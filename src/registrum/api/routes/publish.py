@@ -22,7 +22,7 @@ router = APIRouter()
     tags=["publish"],
     response_class=Response,
     responses=responses(200, "ServerResponse", 400, 401, 403),
-    openapi_extra=body_schema("ServerDetail"),
+    openapi_extra=body_schema("ServerDetail", secured=True),
 )
 async def publish(request: Request, ctx: Context, caller: Caller) -> Response:
     raw = await read_json(request)

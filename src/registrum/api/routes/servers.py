@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from registrum.api.bodies import in_thread, read_json
 from registrum.api.context import Caller, Context, decode_segment
-from registrum.api.openapi import body_schema, responses
+from registrum.api.openapi import SECURED, body_schema, responses
 from registrum.core import wire
 from registrum.core.errors import InvalidInputError, Problem
 from registrum.services.query import DEFAULT_LIMIT, MAX_LIMIT
@@ -165,7 +165,7 @@ def get_version(
     tags=["admin"],
     response_class=Response,
     responses=responses(200, "ServerResponse", 400, 401, 403, 404),
-    openapi_extra=body_schema("ServerDetail"),
+    openapi_extra=body_schema("ServerDetail", secured=True),
 )
 async def edit_version(
     request: Request, ctx: Context, caller: Caller, server_name: ServerName, version: VersionParam
@@ -186,6 +186,7 @@ async def edit_version(
     tags=["publish"],
     response_class=Response,
     responses=responses(200, "ServerResponse", 400, 401, 403, 404),
+    openapi_extra=SECURED,
 )
 async def delete_version(
     ctx: Context, caller: Caller, server_name: ServerName, version: VersionParam
@@ -206,7 +207,7 @@ async def delete_version(
     tags=["publish"],
     response_class=Response,
     responses=responses(200, "ServerResponse", 400, 401, 403, 404),
-    openapi_extra=body_schema("StatusUpdateRequest"),
+    openapi_extra=body_schema("StatusUpdateRequest", secured=True),
 )
 async def set_version_status(
     request: Request, ctx: Context, caller: Caller, server_name: ServerName, version: VersionParam
@@ -226,7 +227,7 @@ async def set_version_status(
     tags=["publish"],
     response_class=Response,
     responses=responses(200, "AllVersionsStatusResponse", 400, 401, 403, 404),
-    openapi_extra=body_schema("StatusUpdateRequest"),
+    openapi_extra=body_schema("StatusUpdateRequest", secured=True),
 )
 async def set_all_status(
     request: Request, ctx: Context, caller: Caller, server_name: ServerName
