@@ -56,8 +56,9 @@ def name_problems(name: str, path: str = "name") -> list[Problem]:
         problems.append(
             Problem(
                 path,
-                f"namespace '{namespace}' is invalid: it may contain only letters, digits, '.' and "
-                f"'-', and must start and end with a letter or digit; {NAME_FIX}",
+                f"namespace '{namespace}' is invalid: it needs at least two characters, may "
+                "contain only letters, digits, '.' and '-', and must start and end with a "
+                f"letter or digit; {NAME_FIX}",
                 name,
             )
         )
@@ -65,8 +66,9 @@ def name_problems(name: str, path: str = "name") -> list[Problem]:
         problems.append(
             Problem(
                 path,
-                f"server name '{server}' is invalid: it may contain only letters, digits, '.', '_' "
-                "and '-', and must start and end with a letter or digit",
+                f"server name '{server}' is invalid: it needs at least two characters, may "
+                "contain only letters, digits, '.', '_' and '-', and must start and end with a "
+                "letter or digit",
                 name,
             )
         )
