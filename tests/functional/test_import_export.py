@@ -108,3 +108,19 @@ def test_import_refuses_a_deeply_nested_item_without_failing_the_rest(registry):
     result = registry.context.importer.import_items(items)
     assert result.added == 1
     assert [r.index for r in result.rejected] == [0]
+
+
+@pytest.mark.slow
+def test_the_real_version_cap_refuses_the_ten_thousand_and_first(registry, client, token):
+    from registrum.services.publish import MAX_VERSIONS_PER_SERVER
+
+    name = "io.github.alice/prolific"
+    docs = [server_json(name=name, version=f"0.0.{n}") for n in range(MAX_VERSIONS_PER_SERVER)]
+    assert registry.context.importer.import_items(docs).added == MAX_VERSIONS_PER_SERVER
+    r = client.post(
+        "/v0.1/publish",
+        json=server_json(name=name, version="1.0.0"),
+        headers={"Authorization": "Bearer " + token("publish:*")},
+    )
+    assert r.status_code == 400
+    assert "maximum number of versions for this server reached (10000)" in r.json()["detail"]

@@ -33,7 +33,7 @@ def test_migrating_twice_is_a_no_op(registry):
     storage_engine.migrate(registry.engine)
     storage_engine.migrate(registry.engine)
     with registry.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
 
 def test_sqlite_runs_in_wal_mode(registry):
@@ -108,3 +108,21 @@ def test_racing_duplicate_publishes_give_exactly_one_success(registry):
         t.join()
     assert sorted(outcomes) == ["duplicate"] * 5 + ["ok"]
     assert registry.store.head() == 1
+
+
+def test_upgrading_from_the_first_schema_keeps_the_data(tmp_path):
+    from alembic import command
+
+    from registrum.storage.repositories import SqlServerStore
+
+    engine = storage_engine.create(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(storage_engine.alembic_config(engine), "0001")
+    store = SqlServerStore(engine)
+    PublishService(store).publish(server_json(), SYSTEM)
+    before = list(store.iter_all())
+    storage_engine.migrate(engine)
+    assert list(store.iter_all()) == before
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+    engine.dispose()

@@ -55,7 +55,8 @@ server_versions = Table(
     Column("is_latest", Boolean(), nullable=False),
     Column("body", Text(), nullable=False),
     UniqueConstraint("name", "version"),
-    Index("ix_server_versions_server_id", "server_id"),
+    # (server_id, version): the per-server look-ups a write makes, and every server_id one.
+    Index("ix_server_versions_server_id_version", "server_id", "version"),
     Index("ix_server_versions_updated_at", "updated_at"),
     # At most one latest version per server, enforced by the database itself.
     Index(
