@@ -76,8 +76,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
     )
     app.state.context = ctx
     routers = [servers.router, publish.router, validate.router, meta.router]
-    if ctx.anonymous_auth:
-        routers.append(auth.router)
+    if ctx.auth.methods:
+        routers.append(auth.router_for(ctx.auth.methods))
     for prefix in PREFIXES:
         for router in routers:
             app.include_router(_suffix(router, prefix), prefix=prefix)

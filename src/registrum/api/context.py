@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 
 from registrum.core.errors import AuthenticationError, InvalidInputError, Problem
 from registrum.core.permissions import Principal
+from registrum.services.auth import TokenExchange
 from registrum.services.importing import ImportService
 from registrum.services.moderation import ModerationService
 from registrum.services.publish import PublishService
@@ -32,7 +33,7 @@ class ApiContext:
     moderation: ModerationService
     tokens: TokenService
     importer: ImportService
-    anonymous_auth: bool = False
+    auth: TokenExchange
     github_client_id: str = ""
     build: BuildInfo = field(default_factory=BuildInfo)
     max_body_bytes: int = 1024 * 1024

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from registrum.core.permissions import Principal
 from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
 from registrum.core.wire import VersionView
 
@@ -50,6 +51,19 @@ class WriteSession(Protocol):
     def append_change(self, change: Change) -> int:
         """Append to the change log; returns the new gap-free ``seq``."""
         ...
+
+
+class IdentityProvider(Protocol):
+    """One login method: checks a proof of identity and says what it grants.
+
+    ``exchange`` receives the decoded request body (``None`` when there is none) and raises
+    :class:`registrum.core.errors.AuthenticationError` when the proof does not hold. Outside
+    calls (GitHub, DNS, HTTPS) happen here, never inside a database transaction.
+    """
+
+    method: str
+
+    def exchange(self, body: Any) -> Principal: ...
 
 
 class ServerStore(Protocol):

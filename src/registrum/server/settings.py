@@ -33,6 +33,44 @@ class Settings(BaseSettings):
         default=None, description="true/false; unset = on when bound to loopback only"
     )
     github_client_id: str = ""
+    # --- login methods (issue #3); each is off until its settings are given ---------------
+    github_client_secret: str = ""
+    github_api_url: str = Field(
+        default="https://api.github.com", description="GitHub REST API base URL (github-at)"
+    )
+    github_oidc_audience: str = Field(
+        default="", description="audience GitHub Actions tokens must carry; empty = disabled"
+    )
+    github_oidc_issuer: str = Field(
+        default="https://token.actions.githubusercontent.com",
+        description="issuer of GitHub Actions ID tokens",
+    )
+    github_oidc_jwks_url: str = Field(
+        default="",
+        description="JWKS URL for GitHub Actions tokens; empty = <issuer>/.well-known/jwks",
+    )
+    enable_dns_auth: bool = True
+    dns_resolver: str = Field(
+        default="", description="host:port of the DNS resolver for dns login; empty = system's"
+    )
+    enable_http_auth: bool = True
+    http_auth_url_template: str = Field(
+        default="https://{domain}/.well-known/mcp-registry-auth",
+        description="where http login fetches a domain's key record",
+    )
+    http_auth_allow_private: bool = Field(
+        default=False, description="let http login reach private/loopback addresses (tests only)"
+    )
+    http_auth_ca_bundle: str = Field(default="", description="extra CA bundle for http login")
+    oidc_enabled: bool = False
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_extra_claims: str = Field(default="", description="JSON array of claim rule objects")
+    oidc_publish_permissions: str = ""
+    oidc_edit_permissions: str = ""
+    blocked_namespaces: str = Field(
+        default="", description="comma-separated namespaces no login may publish to"
+    )
     version: str = "dev"
     git_commit: str = "unknown"
     build_time: str = "unknown"
@@ -67,6 +105,10 @@ class Settings(BaseSettings):
         if value.lower() not in {"critical", "error", "warning", "info", "debug", "trace"}:
             raise ValueError("expected one of critical, error, warning, info, debug")
         return value.lower()
+
+    @property
+    def blocked_namespace_list(self) -> list[str]:
+        return [n.strip() for n in self.blocked_namespaces.split(",") if n.strip()]
 
     @property
     def host(self) -> str:

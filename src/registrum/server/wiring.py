@@ -10,7 +10,10 @@ from sqlalchemy import Engine
 
 from registrum.api.app import create_app
 from registrum.api.context import ApiContext, BuildInfo
+from registrum.core.ports import IdentityProvider
+from registrum.identity.none import AnonymousLogin
 from registrum.server.settings import Settings, load
+from registrum.services.auth import TokenExchange
 from registrum.services.importing import ImportService
 from registrum.services.moderation import ModerationService
 from registrum.services.publish import PublishService
@@ -30,18 +33,27 @@ class Registry:
     context: ApiContext
 
 
+def login_methods(settings: Settings) -> list[IdentityProvider]:
+    """The login methods this deployment enables, each built from its settings."""
+    methods: list[IdentityProvider] = []
+    if settings.anonymous_auth:
+        methods.append(AnonymousLogin())
+    return methods
+
+
 def build(settings: Settings, *, migrate: bool = True) -> Registry:
     engine = storage_engine.create(settings.database)
     if migrate:
         storage_engine.migrate(engine)
     store = SqlServerStore(engine)
+    tokens = TokenService(settings.jwt_seed())
     context = ApiContext(
         query=QueryService(store),
         publish=PublishService(store),
         moderation=ModerationService(store),
-        tokens=TokenService(settings.jwt_seed()),
+        tokens=tokens,
         importer=ImportService(store),
-        anonymous_auth=settings.anonymous_auth,
+        auth=TokenExchange(tokens, login_methods(settings), settings.blocked_namespace_list),
         github_client_id=settings.github_client_id,
         build=BuildInfo(settings.version, settings.git_commit, settings.build_time),
         max_body_bytes=settings.max_body_bytes,
