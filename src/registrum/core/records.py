@@ -59,7 +59,6 @@ class ChangeKind:
     STATUS_CHANGED = "status-changed"
     EDITED = "edited"
     IMPORTED = "imported"
-    LATEST_CHANGED = "latest-changed"
 
 
 @dataclass(frozen=True, slots=True)

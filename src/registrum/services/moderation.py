@@ -179,5 +179,6 @@ class ModerationService:
                 )
             )
             updated = tx.find(server_id, version)
-        assert updated is not None
+        if updated is None:  # cannot happen: the row was updated in this transaction
+            raise NotFoundError(VERSION_NOT_FOUND)
         return updated
