@@ -7,6 +7,7 @@ message that says how to fix it. Structural checks come from the model in
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -521,6 +522,28 @@ _NESTED: Final[dict[type[BaseModel], dict[str, tuple[str, type[BaseModel]]]]] = 
 }
 
 
+# Members older schemas had, with what replaced them (schema changelog).
+_RETIRED_MEMBERS: Final = {
+    "status": "status is no longer part of server.json (since schema 2025-09-29): "
+    "set it with PATCH /v0.1/servers/{name}/versions/{version}/status",
+    "version_detail": "use the top-level 'version' member (since schema 2025-09-16)",
+}
+
+
+def _suggest(key: str, known: set[str]) -> str:
+    """A spelling fix for an unknown member: the camelCase form older documents used in
+    snake_case (``registry_type``), a different case (``websiteURL``), or a near miss."""
+    if key in _RETIRED_MEMBERS:
+        return _RETIRED_MEMBERS[key]
+    camel = re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), key)
+    by_lower = {k.lower(): k for k in known}
+    match = by_lower.get(camel.lower())
+    if match is None:
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
+        match = close[0] if close else None
+    return f"did you mean '{match}'?" if match else "check its spelling"
+
+
 def _unknown_members(
     raw: Any, model: type[BaseModel] = ServerDetail, path: str = ""
 ) -> list[Problem]:
@@ -535,7 +558,7 @@ def _unknown_members(
             out.append(
                 Problem(
                     sub,
-                    f"unknown member '{key}' will be dropped: check its spelling",
+                    f"unknown member '{key}' will be dropped: {_suggest(str(key), known)}",
                     severity="warning",
                     kind="schema",
                     rule="unknown-member",

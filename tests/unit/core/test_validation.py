@@ -1033,3 +1033,13 @@ def test_a_document_nested_too_deeply_is_one_clear_problem():
     report = validate_server_json(doc)
     assert len(report.errors) == 1
     assert "nested more than 64 levels" in report.errors[0].message
+
+
+def test_unknown_members_get_a_spelling_suggestion():
+    doc = server_json(websiteURL="https://example.com", status="active")
+    doc["packages"] = [{**npm_package(), "runtime_hint": "npx"}]
+    found = warnings(doc)
+    assert "did you mean 'websiteUrl'?" in found["websiteURL"][0]
+    assert "did you mean 'runtimeHint'?" in found["packages[0].runtime_hint"][0]
+    assert "PATCH" in found["status"][0]
+    assert "check its spelling" in warnings(server_json(zzz=1))["zzz"][0]
