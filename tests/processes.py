@@ -34,9 +34,11 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str
 
 
 @contextmanager
-def serving(cwd: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
-    """``registrum serve`` on a free loopback port; yields (base URL, log file)."""
-    port = free_port()
+def serving(
+    cwd: Path, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[tuple[str, Path]]:
+    """``registrum serve`` on a free loopback port (or ``port``); yields (base URL, log file)."""
+    port = port or free_port()
     log = cwd / f"serve-{port}.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

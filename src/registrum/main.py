@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from registrum.cli import commands as publisher
 from registrum.cli.validate import validate
 from registrum.server import commands
 
@@ -15,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("validate")(validate)
+publisher.register(app)
 commands.register(app)
 
 

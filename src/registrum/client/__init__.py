@@ -1,9 +1,86 @@
 """A client for any registry that speaks the official MCP Registry API.
 
-Grows into the full publisher client (issue #3); today it pages through ``/servers``.
+::
+
+    from registrum.client import RegistryClient
+
+    with RegistryClient("http://127.0.0.1:8080") as registry:
+        registry.login_none()
+        registry.publish(document)
+        for item in registry.search("weather"):
+            print(item.name, item.version, item.status)
+
+:class:`AsyncRegistryClient` has the same methods, awaited. Errors form one tree under
+:class:`RegistryError` (see :mod:`registrum.client.errors`); keys for the ``dns`` and ``http``
+logins are in :mod:`registrum.client.signing`, GitHub's device flow and Actions tokens in
+:mod:`registrum.client.github`.
 """
 
-from registrum.client.errors import RegistryError
+from registrum.client._async import AsyncRegistryClient
+from registrum.client._calls import DEFAULT_REGISTRY, LOGIN_METHODS, STATUSES, api_root, segment
+from registrum.client._sync import RegistryClient
+from registrum.client.errors import (
+    ErrorDetail,
+    ForbiddenError,
+    InvalidRequestError,
+    LoginError,
+    NotFoundError,
+    RegistryError,
+    ResponseError,
+    ServerError,
+    SigningKeyError,
+    TransportError,
+    UnauthorizedError,
+    UnexpectedResponseError,
+)
+from registrum.client.models import (
+    Health,
+    OfficialMeta,
+    Permission,
+    ServerItem,
+    ServerPage,
+    StatusResult,
+    Token,
+    ValidationIssue,
+    ValidationResult,
+    token_claims,
+)
 from registrum.client.reader import iter_server_items
+from registrum.client.signing import ALGORITHMS, SigningKey, dns_txt_record, well_known_url
 
-__all__ = ["RegistryError", "iter_server_items"]
+__all__ = [
+    "ALGORITHMS",
+    "DEFAULT_REGISTRY",
+    "LOGIN_METHODS",
+    "STATUSES",
+    "AsyncRegistryClient",
+    "ErrorDetail",
+    "ForbiddenError",
+    "Health",
+    "InvalidRequestError",
+    "LoginError",
+    "NotFoundError",
+    "OfficialMeta",
+    "Permission",
+    "RegistryClient",
+    "RegistryError",
+    "ResponseError",
+    "ServerError",
+    "ServerItem",
+    "ServerPage",
+    "SigningKey",
+    "SigningKeyError",
+    "StatusResult",
+    "Token",
+    "TransportError",
+    "UnauthorizedError",
+    "UnexpectedResponseError",
+    "ValidationIssue",
+    "ValidationResult",
+    "api_root",
+    "dns_txt_record",
+    "iter_server_items",
+    "segment",
+    "token_claims",
+    "well_known_url",
+]

@@ -1,4 +1,8 @@
-"""Reading a registry's ``/servers`` feed to the end."""
+"""Reading a registry's ``/servers`` feed to the end, as raw ServerResponse items.
+
+``registrum import`` uses it: it keeps each item exactly as the registry sent it. For typed
+items use :meth:`RegistryClient.iter_servers`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from registrum.client.errors import RegistryError
+from registrum.client._calls import transport_error
+from registrum.client.errors import UnexpectedResponseError, response_error
 
 
 def _problem(response: httpx.Response) -> Any:
@@ -35,30 +40,37 @@ def iter_server_items(
         params = dict(parsed.params)
         params.setdefault("limit", str(page_size))
         cursor: str | None = None
+        seen: set[str] = set()
         while True:
             if cursor:
                 params["cursor"] = cursor
+            request = http.build_request("GET", parsed.copy_with(query=None), params=params)
             try:
-                response = http.get(parsed.copy_with(query=None), params=params)
+                response = http.send(request)
             except httpx.HTTPError as exc:
-                raise RegistryError(f"cannot reach {parsed.host}: {exc}") from exc
+                raise transport_error(request, exc) from exc
+            where = str(response.request.url)
             if response.status_code != 200:
-                raise RegistryError(
-                    f"{response.request.url} answered {response.status_code}",
+                raise response_error(
                     response.status_code,
                     _problem(response),
+                    url=where,
+                    reason=response.reason_phrase,
                 )
             try:
                 data = response.json()
             except ValueError as exc:
-                raise RegistryError(f"{response.request.url} did not answer JSON") from exc
+                raise UnexpectedResponseError(f"{where} did not answer JSON", 200) from exc
             if not isinstance(data, dict) or not isinstance(data.get("servers"), list):
-                raise RegistryError(f"{response.request.url} did not answer a server list")
+                raise UnexpectedResponseError(f"{where} did not answer a server list", 200)
             yield from data["servers"]
             metadata = data.get("metadata") or {}
             cursor = metadata.get("nextCursor") if isinstance(metadata, dict) else None
             if not cursor:
                 return
+            if cursor in seen:
+                raise UnexpectedResponseError(f"{where} returned the cursor {cursor!r} twice")
+            seen.add(cursor)
     finally:
         if own:
             http.close()

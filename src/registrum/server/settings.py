@@ -9,8 +9,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from registrum.identity.oidc import parse_claim_rules
 
 PREFIX = "MCP_REGISTRY_"
 DEFAULT_DATA_DIR = "registrum-data"
@@ -35,6 +37,7 @@ class Settings(BaseSettings):
     github_client_id: str = ""
     # --- login methods (issue #3); each is off until its settings are given ---------------
     github_client_secret: str = ""
+    enable_github_auth: bool = Field(default=True, description="serve POST /auth/github-at")
     github_api_url: str = Field(
         default="https://api.github.com", description="GitHub REST API base URL (github-at)"
     )
@@ -105,6 +108,26 @@ class Settings(BaseSettings):
         if value.lower() not in {"critical", "error", "warning", "info", "debug", "trace"}:
             raise ValueError("expected one of critical, error, warning, info, debug")
         return value.lower()
+
+    @field_validator("oidc_issuer", "oidc_client_id")
+    @classmethod
+    def _oidc_required(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("oidc_enabled") and not value.strip():
+            what = "issuer URL" if info.field_name == "oidc_issuer" else "client id (audience)"
+            raise ValueError(f"required when {PREFIX}OIDC_ENABLED=true: the provider's {what}")
+        if (
+            info.field_name == "oidc_issuer"
+            and value
+            and not value.startswith(("https://", "http://"))
+        ):
+            raise ValueError("expected the issuer URL, for example https://accounts.example.com")
+        return value
+
+    @field_validator("oidc_extra_claims")
+    @classmethod
+    def _claim_rules(cls, value: str) -> str:
+        parse_claim_rules(value)
+        return value
 
     @property
     def blocked_namespace_list(self) -> list[str]:

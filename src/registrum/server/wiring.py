@@ -11,7 +11,12 @@ from sqlalchemy import Engine
 from registrum.api.app import create_app
 from registrum.api.context import ApiContext, BuildInfo
 from registrum.core.ports import IdentityProvider
+from registrum.identity.dns import DnsLogin
+from registrum.identity.github import GitHubLogin
+from registrum.identity.github_oidc import GitHubOidcLogin
+from registrum.identity.http import HttpLogin
 from registrum.identity.none import AnonymousLogin
+from registrum.identity.oidc import OidcLogin
 from registrum.server.settings import Settings, load
 from registrum.services.auth import TokenExchange
 from registrum.services.importing import ImportService
@@ -38,6 +43,38 @@ def login_methods(settings: Settings) -> list[IdentityProvider]:
     methods: list[IdentityProvider] = []
     if settings.anonymous_auth:
         methods.append(AnonymousLogin())
+    if settings.enable_github_auth:
+        # Served whether or not a client id is set: a personal access token needs none
+        # (`login github --token`), as the official registry serves it.
+        methods.append(GitHubLogin(settings.github_api_url))
+    if settings.github_oidc_audience:
+        methods.append(
+            GitHubOidcLogin(
+                settings.github_oidc_audience,
+                issuer=settings.github_oidc_issuer,
+                jwks_url=settings.github_oidc_jwks_url,
+            )
+        )
+    if settings.oidc_enabled:
+        methods.append(
+            OidcLogin(
+                settings.oidc_issuer,
+                settings.oidc_client_id,
+                extra_claims=settings.oidc_extra_claims,
+                publish_permissions=settings.oidc_publish_permissions,
+                edit_permissions=settings.oidc_edit_permissions,
+            )
+        )
+    if settings.enable_dns_auth:
+        methods.append(DnsLogin(settings.dns_resolver))
+    if settings.enable_http_auth:
+        methods.append(
+            HttpLogin(
+                url_template=settings.http_auth_url_template,
+                allow_private=settings.http_auth_allow_private,
+                ca_bundle=settings.http_auth_ca_bundle,
+            )
+        )
     return methods
 
 

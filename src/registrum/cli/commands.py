@@ -1,0 +1,20 @@
+"""The publisher verbs, named as the official ``mcp-publisher`` names them (SPEC §13)."""
+
+from __future__ import annotations
+
+import typer
+
+from registrum.cli.init import init
+from registrum.cli.keygen import keygen
+from registrum.cli.login import login_app, logout
+from registrum.cli.publish import publish
+from registrum.cli.status import status
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(login_app, name="login")
+    app.command("keygen")(keygen)
+    app.command("logout")(logout)
+    app.command("publish")(publish)
+    app.command("status")(status)

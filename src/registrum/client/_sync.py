@@ -1,0 +1,184 @@
+"""The blocking client. Every endpoint is described once in ``_calls``; this only sends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from registrum.client import _calls as calls
+from registrum.client._base import DEFAULT_TIMEOUT, USER_AGENT, ClientBase
+from registrum.client.models import (
+    Health,
+    ServerItem,
+    ServerPage,
+    StatusResult,
+    Token,
+    ValidationResult,
+)
+from registrum.client.signing import SigningKey
+
+T = TypeVar("T")
+
+
+class RegistryClient(ClientBase):
+    """A client for any registry that speaks the official MCP Registry API.
+
+    ``RegistryClient("https://registry.example.com")`` talks to ``/v0.1`` below that URL (a URL
+    already ending in ``/v0`` or ``/v0.1`` is used as it is). Give ``http`` to use your own
+    :class:`httpx.Client` (it is then not closed here), or ``transport`` to replace only the
+    transport, as tests do. Errors are the tree in :mod:`registrum.client.errors`.
+    """
+
+    def __init__(
+        self,
+        base_url: str = calls.DEFAULT_REGISTRY,
+        *,
+        token: str | None = None,
+        api_version: str = calls.DEFAULT_API_VERSION,
+        http: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__(base_url, token=token, api_version=api_version)
+        self._own = http is None
+        self._http = http or httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=True,
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    def close(self) -> None:
+        if self._own:
+            self._http.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def send(self, call: calls.Call[T]) -> T:
+        request = calls.build_request(self._http, self.root, call, self.token)
+        try:
+            response = self._http.send(request)
+        except httpx.HTTPError as exc:
+            raise calls.transport_error(request, exc) from exc
+        return calls.finish(call, response)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def health(self) -> Health:
+        return self.send(calls.health())
+
+    def list_servers(
+        self,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        search: str | None = None,
+        version: str | None = None,
+        updated_since: datetime | str | None = None,
+        include_deleted: bool | None = None,
+    ) -> ServerPage:
+        """One page of ``GET /servers``; :meth:`iter_servers` follows the cursor for you."""
+        return self.send(
+            calls.list_servers(
+                cursor=cursor,
+                limit=limit,
+                search=search,
+                version=version,
+                updated_since=updated_since,
+                include_deleted=include_deleted,
+            )
+        )
+
+    def iter_servers(
+        self,
+        *,
+        search: str | None = None,
+        version: str | None = None,
+        updated_since: datetime | str | None = None,
+        include_deleted: bool | None = None,
+        page_size: int = calls.DEFAULT_PAGE_SIZE,
+    ) -> Iterator[ServerItem]:
+        """Every server version the filters select, fetching pages as they are consumed."""
+        pager = calls.Pager(search, version, updated_since, include_deleted, page_size)
+        while (call := pager.next_call()) is not None:
+            page = self.send(call)
+            yield from page.items
+            pager.advance(page)
+
+    def search(
+        self, text: str, *, latest_only: bool = True, page_size: int = calls.DEFAULT_PAGE_SIZE
+    ) -> Iterator[ServerItem]:
+        """Servers whose name (or, on registries that support it, description) contains
+        ``text``; only their latest versions unless ``latest_only`` is false."""
+        return self.iter_servers(
+            search=text, version="latest" if latest_only else None, page_size=page_size
+        )
+
+    def versions(self, name: str, *, include_deleted: bool = False) -> list[ServerItem]:
+        return self.send(calls.versions(name, include_deleted=include_deleted))
+
+    def get(
+        self, name: str, version: str = "latest", *, include_deleted: bool = False
+    ) -> ServerItem:
+        """One version; ``"latest"`` (the default) is the latest one."""
+        return self.send(calls.get(name, version, include_deleted=include_deleted))
+
+    def validate(self, document: calls.Document) -> ValidationResult:
+        return self.send(calls.validate(document))
+
+    # --- writing (needs a token) ------------------------------------------------------------
+
+    def publish(self, document: calls.Document) -> ServerItem:
+        """Publish a server.json (a mapping, or the exact bytes of a file)."""
+        return self.send(calls.publish(document))
+
+    def set_status(
+        self, name: str, version: str, status: str, *, message: str | None = None
+    ) -> ServerItem:
+        """Set one version's status: ``active``, ``deprecated`` or ``deleted``."""
+        return self.send(calls.set_status(name, version, status, message=message))
+
+    def set_all_status(self, name: str, status: str, *, message: str | None = None) -> StatusResult:
+        """Set the status of every version of ``name`` at once."""
+        return self.send(calls.set_all_status(name, status, message=message))
+
+    # --- logging in: each sets ``self.token`` -------------------------------------------------
+
+    def exchange_token(self, method: str, body: Mapping[str, Any] | None = None) -> Token:
+        return self._login(calls.exchange_token(method, body))
+
+    def login_none(self) -> Token:
+        return self._login(calls.exchange_token("none"))
+
+    def login_github_at(self, github_token: str) -> Token:
+        return self._login(calls.exchange_token("github-at", {"github_token": github_token}))
+
+    def login_github_oidc(self, oidc_token: str) -> Token:
+        return self._login(calls.exchange_token("github-oidc", {"oidc_token": oidc_token}))
+
+    def login_oidc(self, oidc_token: str) -> Token:
+        return self._login(calls.exchange_token("oidc", {"oidc_token": oidc_token}))
+
+    def login_dns(self, domain: str, key: SigningKey, *, timestamp: str | None = None) -> Token:
+        return self._login(calls.domain_login("dns", domain, key, timestamp))
+
+    def login_http(self, domain: str, key: SigningKey, *, timestamp: str | None = None) -> Token:
+        return self._login(calls.domain_login("http", domain, key, timestamp))
+
+    def _login(self, call: calls.Call[Token]) -> Token:
+        token = self.send(call)
+        self.token = token.registry_token
+        return token
