@@ -510,12 +510,22 @@ def world(tmp_path: Path, fake_dns: FakeDns, fake_https: FakeHttps) -> Iterator[
             # What `login github-oidc` derives from --registry: its scheme and host.
             "MCP_REGISTRY_GITHUB_OIDC_AUDIENCE": base,
             "MCP_REGISTRY_GITHUB_OIDC_ISSUER": issuer.url,
+            # The operators' identity provider: the same fake issuer, another audience.
+            "MCP_REGISTRY_OIDC_ENABLED": "true",
+            "MCP_REGISTRY_OIDC_ISSUER": issuer.url,
+            "MCP_REGISTRY_OIDC_CLIENT_ID": OPERATORS,
+            "MCP_REGISTRY_OIDC_EXTRA_CLAIMS": '[{"hd": "example.com"}]',
+            "MCP_REGISTRY_OIDC_PUBLISH_PERMISSIONS": "*",
+            "MCP_REGISTRY_OIDC_EDIT_PERMISSIONS": "*",
         }
         folder = tmp_path / "registry"
         folder.mkdir()
         with serving(folder, env, port=port) as (url, _):
             assert url == base
             yield World(url, fake_dns, fake_https, github, issuer)
+
+
+OPERATORS = "registrum-operators"
 
 
 @dataclass
@@ -672,3 +682,26 @@ def test_login_github_oidc_in_actions_publish_status(user: User, world: World) -
                      "--registry", world.registry)  # fmt: skip
     assert wrong.returncode == 1
     assert "401 Unauthorized" in wrong.stderr
+
+
+def test_login_oidc_as_an_operator_publish_status_and_edit(user: User, world: World) -> None:
+    id_token = world.issuer.mint({"sub": "ops-1", "hd": "example.com"}, aud=OPERATORS)
+    login = user.ok("login", "oidc", "--token", id_token, "--registry", world.registry)
+    assert "with oidc as ops-1" in login.stdout
+    # An operator may publish anywhere and change any status.
+    publish_then_deprecate(user, world.registry, "com.example.partner/tools")
+    # ... and edit: the admin PUT, with the token the CLI stored.
+    entry = json.loads(user.credentials.read_text())["registries"][world.registry]
+    edited = server_json(name="com.example.partner/tools", version="1.0.0", description="Edited.")
+    r = httpx.put(
+        f"{world.registry}/v0.1/servers/com.example.partner%2Ftools/versions/1.0.0",
+        json=edited,
+        headers={"Authorization": f"Bearer {entry['token']}"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["server"]["description"] == "Edited."
+    # A token from another domain does not meet the extra-claim rule.
+    outsider = world.issuer.mint({"sub": "x", "hd": "elsewhere.example"}, aud=OPERATORS)
+    refused = user.run("login", "oidc", "--token", outsider, "--registry", world.registry)
+    assert refused.returncode == 1
+    assert "401 Unauthorized" in refused.stderr
