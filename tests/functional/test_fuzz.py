@@ -90,7 +90,10 @@ def valid_document() -> dict[str, Any]:
                 packageArguments=[{"type": "positional", "value": "serve"}],
             )
         ],
-        remotes=[remote(headers=[{"name": "X-Key", "value": "{key}"}])],
+        # Its own remote URL: the seeded registry's servers hold the default one (SPEC §6.4).
+        remotes=[
+            remote("https://fuzz.example.com/mcp", headers=[{"name": "X-Key", "value": "{key}"}])
+        ],
         _meta={"io.modelcontextprotocol.registry/publisher-provided": {"tool": "fuzz"}},
     )
 

@@ -33,7 +33,7 @@ def test_migrating_twice_is_a_no_op(registry):
     storage_engine.migrate(registry.engine)
     storage_engine.migrate(registry.engine)
     with registry.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
 
 def test_sqlite_runs_in_wal_mode(registry):
@@ -125,4 +125,37 @@ def test_upgrading_from_the_first_schema_keeps_the_data(tmp_path):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
+    engine.dispose()
+
+
+def test_migration_0003_backfills_remote_urls_from_stored_documents(tmp_path):
+    import orjson
+    from alembic import command
+
+    from registrum.core.errors import RemoteUrlTakenError
+    from registrum.storage.repositories import SqlServerStore
+
+    engine = storage_engine.create(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(storage_engine.alembic_config(engine), "0002")
+    body = server_json(remotes=[{"type": "sse", "url": "https://mcp.example.com/sse"}])
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO servers (id, name, created_at) VALUES ('s1', :n, '2026-01-01')"),
+            {"n": body["name"]},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO server_versions (id, server_id, name, version, description, status,"
+                " status_changed_at, published_at, updated_at, is_latest, body) VALUES"
+                " ('v1', 's1', :n, '1.0.0', 'd', 'active', '2026-01-01', '2026-01-01',"
+                " '2026-01-01', 1, :b)"
+            ),
+            {"n": body["name"], "b": orjson.dumps(body).decode()},
+        )
+    storage_engine.migrate(engine)
+    other = server_json(
+        name="io.github.bob/tools", remotes=[{"type": "sse", "url": "https://mcp.example.com/sse"}]
+    )
+    with pytest.raises(RemoteUrlTakenError):
+        PublishService(SqlServerStore(engine)).publish(other, SYSTEM)
     engine.dispose()

@@ -11,6 +11,7 @@
     │   │                            as the official registry answers)
     │   ├── DuplicateVersionError
     │   ├── VersionLimitError
+    │   ├── RemoteUrlTakenError
     │   └── NoChangeError
     └── UnavailableError             a dependency is down; retry later (503)
 
@@ -94,6 +95,10 @@ class DuplicateVersionError(ConflictError):
 
 class VersionLimitError(ConflictError):
     """The server already has the maximum number of versions."""
+
+
+class RemoteUrlTakenError(ConflictError):
+    """A remote URL is already used by another live server (SPEC §6.4)."""
 
 
 class NoChangeError(ConflictError):

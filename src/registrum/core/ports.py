@@ -42,6 +42,11 @@ class WriteSession(Protocol):
 
     def insert_version(self, new: NewVersion) -> None: ...
 
+    def remote_url_owner(self, url: str, other_than: str) -> str | None:
+        """The name of a server other than ``other_than`` (a server id) whose live
+        (not deleted) version names ``url`` as a remote, or None."""
+        ...
+
     def update_version(self, update: VersionUpdate) -> None: ...
 
     def set_latest(self, server_id: str, version_id: str | None) -> None:

@@ -22,6 +22,7 @@ class NewVersion:
     published_at: datetime
     updated_at: datetime
     is_latest: bool
+    remote_urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ class VersionUpdate:
     body: str | None = None
     description: str | None = None
     write_status_message: bool = False
+    # With a new body: the remote URLs it names (replacing the old ones).
+    remote_urls: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

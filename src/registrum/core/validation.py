@@ -678,3 +678,8 @@ def validate_server_json(raw: Any, *, non_current_schema: str = "error") -> Vali
         *meta_warnings,
     ]
     return ValidationReport(errors=errors, warnings=warnings, document=None if errors else document)
+
+
+def remote_urls_of(document: ServerDetail) -> tuple[str, ...]:
+    """The remote URLs a document names, each once, in order."""
+    return tuple(dict.fromkeys(r.url for r in document.remotes or ()))

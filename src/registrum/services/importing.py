@@ -16,16 +16,17 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from registrum.core import wire
-from registrum.core.errors import Problem
+from registrum.core.errors import Problem, RemoteUrlTakenError
 from registrum.core.permissions import SYSTEM, Principal
 from registrum.core.ports import ServerStore, WriteSession
 from registrum.core.records import Change, ChangeKind, NewVersion
 from registrum.core.status import Status
-from registrum.core.validation import validate_server_json
+from registrum.core.validation import remote_urls_of, validate_server_json
 from registrum.core.versioning import Candidate, pick_latest
 from registrum.core.wire import VersionView
 from registrum.services.clock import Clock, IdFactory, new_id, utc_now
 from registrum.services.documents import canonical_body
+from registrum.services.remotes import require_free
 
 BATCH: Final = 250
 
@@ -62,6 +63,7 @@ class _Item:
     updated_at: datetime | None
     server_id: str | None
     version_id: str | None
+    remote_urls: tuple[str, ...]
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -114,6 +116,7 @@ def _prepare(index: int, raw: Any) -> _Item | Rejected:
         updated_at=_timestamp(official.get(wire.UPDATED_AT)),
         server_id=_uuid(ours.get(wire.SERVER_ID)),
         version_id=_uuid(ours.get(wire.VERSION_ID)),
+        remote_urls=remote_urls_of(detail),
     )
 
 
@@ -175,6 +178,12 @@ class ImportService:
                 elif tx.find(server_id, item.version) is not None:
                     result.existing += 1
                     continue
+                if item.status != Status.DELETED:
+                    try:
+                        require_free(tx, server_id, item.remote_urls)
+                    except RemoteUrlTakenError as exc:
+                        result.rejected.append(Rejected(item.index, item.name, exc.problems))
+                        continue
                 version_id = (
                     item.version_id
                     if item.version_id and not tx.version_id_in_use(item.version_id)
@@ -195,6 +204,7 @@ class ImportService:
                         published_at=published,
                         updated_at=item.updated_at or now,
                         is_latest=False,
+                        remote_urls=item.remote_urls,
                     )
                 )
                 tx.append_change(

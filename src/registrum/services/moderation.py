@@ -17,12 +17,19 @@ from registrum.core.errors import (
 from registrum.core.permissions import Action, Principal, has_any, has_permission
 from registrum.core.ports import ServerStore, WriteSession
 from registrum.core.records import Change, ChangeKind, VersionUpdate
-from registrum.core.status import StatusChange, changes, parse_status_change, require_change_one
-from registrum.core.validation import validate_server_json
+from registrum.core.status import (
+    Status,
+    StatusChange,
+    changes,
+    parse_status_change,
+    require_change_one,
+)
+from registrum.core.validation import remote_urls_of, validate_server_json
 from registrum.core.wire import VersionView
 from registrum.services.clock import Clock, utc_now
 from registrum.services.documents import canonical_body
 from registrum.services.latest import recompute_latest
+from registrum.services.remotes import require_free, stored_remote_urls
 
 NO_STATUS_PERMISSION: Final = "You do not have publish or edit permissions for this server"
 NO_EDIT_PERMISSION: Final = "You do not have edit permissions for this server"
@@ -68,6 +75,10 @@ class ModerationService:
         tx: WriteSession, view: VersionView, change: StatusChange, principal: Principal, now: Any
     ) -> None:
         status_changed = view.status != change.status.value
+        if view.status == Status.DELETED.value and change.status is not Status.DELETED:
+            # A restored version takes its remote URLs back: they may have gone to another
+            # server meanwhile (SPEC §5.2).
+            require_free(tx, view.server_id, stored_remote_urls(view.body))
         tx.update_version(
             VersionUpdate(
                 version_id=view.version_id,
@@ -157,6 +168,9 @@ class ModerationService:
             view = tx.find(server_id, version) if server_id else None
             if server_id is None or view is None:
                 raise NotFoundError(VERSION_NOT_FOUND)
+            urls = remote_urls_of(document)
+            if view.status != Status.DELETED.value:
+                require_free(tx, server_id, urls)
             now = self._clock()
             tx.update_version(
                 VersionUpdate(
@@ -164,6 +178,7 @@ class ModerationService:
                     updated_at=now,
                     body=body,
                     description=document.description,
+                    remote_urls=urls,
                 )
             )
             tx.append_change(

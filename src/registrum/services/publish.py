@@ -9,11 +9,12 @@ from registrum.core.permissions import Action, Principal, has_permission
 from registrum.core.ports import ServerStore
 from registrum.core.records import Change, ChangeKind, NewVersion
 from registrum.core.status import Status
-from registrum.core.validation import validate_server_json
+from registrum.core.validation import remote_urls_of, validate_server_json
 from registrum.core.versioning import Candidate, takes_latest
 from registrum.core.wire import VersionView
 from registrum.services.clock import Clock, IdFactory, new_id, utc_now
 from registrum.services.documents import canonical_body
+from registrum.services.remotes import require_free
 
 MAX_VERSIONS_PER_SERVER: Final = 10_000
 NO_PUBLISH_PERMISSION: Final = "You do not have permission to publish this server"
@@ -45,6 +46,7 @@ class PublishService:
         check_publish_permission(principal, raw)
         document = validate_server_json(raw).raise_for_errors()
         body = canonical_body(document)
+        urls = remote_urls_of(document)
         name, version = document.name, document.version
         # Slow checks (package ownership, issue #4) belong here, before the transaction.
         with self._store.write(name) as tx:
@@ -64,6 +66,7 @@ class PublishService:
                     "invalid version: cannot publish duplicate version "
                     f"(version '{version}' of '{name}' already exists; publish a new version)"
                 )
+            require_free(tx, server_id, urls)
             holder = tx.latest(server_id)
             # The flag rests on a deleted version only when every version is deleted; a new,
             # live version then takes it, or `latest` would answer 404 while one exists
@@ -88,6 +91,7 @@ class PublishService:
                 published_at=now,
                 updated_at=now,
                 is_latest=is_latest,
+                remote_urls=urls,
             )
             tx.insert_version(new)
             tx.append_change(

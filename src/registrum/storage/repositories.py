@@ -18,7 +18,7 @@ from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
 from registrum.core.status import Status
 from registrum.core.wire import VersionView
 from registrum.storage.engine import WRITE
-from registrum.storage.tables import changes, log_head, server_versions, servers
+from registrum.storage.tables import changes, log_head, remote_urls, server_versions, servers
 
 _sv = server_versions
 _VIEW_COLUMNS = (
@@ -92,6 +92,25 @@ _BUMP_HEAD = (
     .returning(log_head.c.seq)
 )
 _INSERT_CHANGE = changes.insert()
+_INSERT_REMOTE = remote_urls.insert()
+_DELETE_REMOTES = remote_urls.delete().where(remote_urls.c.version_id == bindparam("vid"))
+_REMOTE_OWNER = (
+    select(_sv.c.name)
+    .select_from(remote_urls.join(_sv, _sv.c.id == remote_urls.c.version_id))
+    .where(
+        and_(
+            remote_urls.c.url_hash == bindparam("url_hash"),
+            remote_urls.c.url == bindparam("url"),
+            remote_urls.c.server_id != bindparam("server_id"),
+            _sv.c.status != Status.DELETED.value,
+        )
+    )
+    .limit(1)
+)
+
+
+def _url_hash(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
 
 
 class SqlWriteSession:
@@ -144,6 +163,28 @@ class SqlWriteSession:
                 "body": new.body,
             },
         )
+        if new.remote_urls:
+            self._write_remotes(new.version_id, new.server_id, new.remote_urls)
+
+    def _write_remotes(self, version_id: str, server_id: str, urls: tuple[str, ...]) -> None:
+        self._conn.execute(_DELETE_REMOTES, {"vid": version_id})
+        if urls:
+            self._conn.execute(
+                _INSERT_REMOTE,
+                [
+                    {
+                        "version_id": version_id,
+                        "url_hash": _url_hash(u),
+                        "server_id": server_id,
+                        "url": u,
+                    }
+                    for u in dict.fromkeys(urls)
+                ],
+            )
+
+    def remote_url_owner(self, url: str, other_than: str) -> str | None:
+        params = {"url_hash": _url_hash(url), "url": url, "server_id": other_than}
+        return self._conn.execute(_REMOTE_OWNER, params).scalar()
 
     def update_version(self, u: VersionUpdate) -> None:
         values: dict[str, Any] = {"updated_at": u.updated_at}
@@ -158,6 +199,11 @@ class SqlWriteSession:
         if u.description is not None:
             values["description"] = u.description
         self._conn.execute(update(_sv).where(_sv.c.id == u.version_id).values(**values))
+        if u.remote_urls is not None:
+            server_id = self._conn.execute(
+                select(_sv.c.server_id).where(_sv.c.id == u.version_id)
+            ).scalar_one()
+            self._write_remotes(u.version_id, server_id, u.remote_urls)
 
     def set_latest(self, server_id: str, version_id: str | None) -> None:
         # Clear first: the partial unique index allows one latest row per server at any moment.

@@ -74,6 +74,18 @@ server_versions = Table(
     ),
 )
 
+# The remote URLs each version names, for the rule that no two live servers share one
+# (SPEC §6.4). Looked up by a hash: URLs have no length limit, index entries do.
+remote_urls = Table(
+    "remote_urls",
+    metadata,
+    Column("version_id", String(36), ForeignKey("server_versions.id"), primary_key=True),
+    Column("url_hash", String(64), primary_key=True),
+    Column("server_id", String(36), nullable=False),
+    Column("url", Text(), nullable=False),
+    Index("ix_remote_urls_url_hash", "url_hash"),
+)
+
 changes = Table(
     "changes",
     metadata,

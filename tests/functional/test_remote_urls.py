@@ -1,0 +1,88 @@
+"""One live server per remote URL (SPEC §6.4); a deleted server releases its URLs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import auth
+from tests.factories import PREFIXES, enc, remote, server_json
+
+URL = "https://mcp.example.com/mcp"
+A, B = "io.github.alice/weather", "io.github.bob/weather"
+
+
+def _doc(name, version="1.0.0", url=URL, **members):
+    return server_json(name=name, version=version, remotes=[remote(url)], **members)
+
+
+@pytest.fixture
+def admin(token):
+    return auth(token("publish:*", "edit:*"))
+
+
+def _status(client, admin, name, status, version=None, prefix="/v0.1"):
+    path = f"{prefix}/servers/{enc(name)}"
+    path += f"/versions/{enc(version)}/status" if version else "/status"
+    return client.patch(path, json={"status": status}, headers=admin)
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_a_second_server_cannot_take_a_live_remote_url(client, admin, publish, prefix):
+    assert publish(_doc(A)).status_code == 200
+    r = client.post(f"{prefix}/publish", json=_doc(B), headers=admin)
+    assert r.status_code == 400
+    body = r.json()
+    assert body["detail"] == f"remote URL {URL} is already used by server {A}"
+    assert body["errors"][0]["location"] == "body.remotes[0].url"
+    assert client.get(f"{prefix}/servers/{enc(B)}/versions").status_code == 404
+
+
+def test_other_versions_of_the_same_server_may_reuse_it(publish):
+    assert publish(_doc(A, "1.0.0")).status_code == 200
+    assert publish(_doc(A, "1.1.0")).status_code == 200
+
+
+def test_the_url_is_exact_string_equality(publish):
+    assert publish(_doc(A)).status_code == 200
+    assert publish(_doc(B, url=URL + "/")).status_code == 200
+
+
+def test_deleting_a_server_releases_its_urls(client, admin, publish):
+    assert publish(_doc(A)).status_code == 200
+    assert _status(client, admin, A, "deleted").status_code == 200
+    assert publish(_doc(B)).status_code == 200
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_restoring_a_version_whose_url_was_taken_is_refused(client, admin, publish, bulk):
+    assert publish(_doc(A)).status_code == 200
+    assert _status(client, admin, A, "deleted").status_code == 200
+    assert publish(_doc(B)).status_code == 200
+    r = _status(client, admin, A, "active", None if bulk else "1.0.0")
+    assert r.status_code == 400
+    assert f"already used by server {B}" in r.json()["detail"]
+    # nothing changed: A is still deleted
+    got = client.get(f"/v0.1/servers/{enc(A)}/versions/1.0.0", params={"include_deleted": "true"})
+    assert got.json()["_meta"]["io.modelcontextprotocol.registry/official"]["status"] == "deleted"
+    # deprecating a deleted version is a restore too
+    assert _status(client, admin, A, "deprecated", "1.0.0").status_code == 400
+
+
+def test_the_admin_edit_cannot_take_another_servers_url(client, admin, publish):
+    assert publish(_doc(A)).status_code == 200
+    assert publish(_doc(B, url="https://other.example.com/mcp")).status_code == 200
+    r = client.put(f"/v0.1/servers/{enc(B)}/versions/1.0.0", json=_doc(B), headers=admin)
+    assert r.status_code == 400
+    # and an edit that drops a URL releases it
+    r = client.put(
+        f"/v0.1/servers/{enc(A)}/versions/1.0.0", json=server_json(name=A), headers=admin
+    )
+    assert r.status_code == 200
+    r = client.put(f"/v0.1/servers/{enc(B)}/versions/1.0.0", json=_doc(B), headers=admin)
+    assert r.status_code == 200
+
+
+def test_import_refuses_a_conflicting_item_and_keeps_the_rest(registry):
+    result = registry.context.importer.import_items([_doc(A), _doc(B), _doc(A, "2.0.0")])
+    assert result.added == 2
+    assert [(r.index, r.problems[0].path) for r in result.rejected] == [(1, "remotes[0].url")]
