@@ -64,13 +64,12 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.fakes.loopback import LoopbackServer, Reply, Request
+from tests.fakes.loopback import LoopbackFake, LoopbackServer, Reply, Request
 
 MEMBERSHIPS = "/user/memberships/orgs"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -127,7 +126,7 @@ class _Failure:
     after: int = 0
 
 
-class FakeGitHub:
+class FakeGitHub(LoopbackFake):
     def __init__(
         self,
         *,
@@ -157,24 +156,6 @@ class FakeGitHub:
     @property
     def url(self) -> str:
         return self._server.url
-
-    def start(self) -> FakeGitHub:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- users, tokens, organisations -------------------------------------------------------
 

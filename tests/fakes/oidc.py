@@ -51,7 +51,6 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import jwt
@@ -59,7 +58,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.fakes.loopback import LoopbackServer, Reply, Request
+from tests.fakes.loopback import LoopbackFake, LoopbackServer, Reply, Request
 
 GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
 DISCOVERY = "/.well-known/openid-configuration"
@@ -99,7 +98,7 @@ class RsaKey:
         )
 
 
-class FakeOIDCIssuer:
+class FakeOIDCIssuer(LoopbackFake):
     def __init__(
         self,
         *,
@@ -136,24 +135,6 @@ class FakeOIDCIssuer:
     @property
     def jwks_url(self) -> str:
         return self.url + JWKS
-
-    def start(self) -> FakeOIDCIssuer:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> FakeOIDCIssuer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- keys -------------------------------------------------------------------------------
 
