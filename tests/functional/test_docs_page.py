@@ -22,3 +22,9 @@ def test_authenticated_operations_declare_bearer_security(client):
     assert publish["security"] == [{"bearerAuth": []}]
     assert all(p["name"].lower() != "authorization" for p in publish.get("parameters", []))
     assert "security" not in doc["paths"]["/v0.1/servers"]["get"]
+
+
+def test_the_root_leads_a_browser_to_the_docs(client):
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code == 307
+    assert r.headers["location"] == "/docs"

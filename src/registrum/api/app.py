@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.routing import APIRoute
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
@@ -52,6 +52,11 @@ def _install_docs(app: FastAPI) -> None:
     """Swagger UI at /docs, its assets served from the installed package (no CDN: the page
     works on a machine without Internet access)."""
     app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        # Until the browsing UI exists, a browser pointed at the registry lands on the API docs.
+        return RedirectResponse("/docs")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
