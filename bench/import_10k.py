@@ -59,10 +59,15 @@ def documents(count: int, per_server: int = 5) -> list[dict]:
     base = templates()
     docs = []
     for n in range(count):
-        doc = copy.deepcopy(base[n % len(base)])
+        # All versions of one server come from the same template (same namespace, same shape).
+        doc = copy.deepcopy(base[(n // per_server) % len(base)])
         namespace = doc["name"].split("/")[0]
         doc["name"] = f"{namespace}/bench-{n // per_server:05d}"
         doc["version"] = f"1.{n % per_server}.0"
+        # Each server its own remote URLs: one live server per remote URL (SPEC §6.4).
+        for k, remote in enumerate(doc.get("remotes") or []):
+            remote["url"] = f"https://bench-{n // per_server:05d}.example.com/mcp/{k}"
+            remote.pop("variables", None)
         docs.append(doc)
     return docs
 
