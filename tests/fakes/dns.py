@@ -18,9 +18,10 @@ import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 
 import pytest
+
+from tests.fakes.loopback import StopsOnExit
 
 Records = Mapping[str, Sequence[str | tuple[str, ...]]]
 
@@ -46,7 +47,7 @@ def _quoted(text: str) -> str:
     return f'"{text}"'
 
 
-class FakeDns:
+class FakeDns(StopsOnExit):
     """dnsmasq on ``127.0.0.1:<port>``, answering only the records given to :meth:`serve`."""
 
     def __init__(self, workdir: Path) -> None:
@@ -132,14 +133,6 @@ class FakeDns:
 
     def __enter__(self) -> FakeDns:
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pytest
@@ -31,6 +30,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.fakes.loopback import StopsOnExit
 
 WELL_KNOWN = "/.well-known/mcp-registry-auth"
 
@@ -166,7 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class FakeHttps:
+class FakeHttps(StopsOnExit):
     """Serves :attr:`files` ({path: Page}) over HTTPS on ``127.0.0.1:<free port>``."""
 
     def __init__(self, workdir: Path) -> None:
@@ -209,14 +210,6 @@ class FakeHttps:
 
     def __enter__(self) -> FakeHttps:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -130,7 +129,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
         pass  # quiet: tests read the fakes' request logs instead
 
 
-class LoopbackServer:
+class StopsOnExit:
+    """``with`` support for the fakes: leaving the block stops them."""
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class LoopbackServer(StopsOnExit):
     """Serves ``handler`` on ``127.0.0.1:<free port>`` until :meth:`stop`."""
 
     def __init__(self, handler: Handler) -> None:
@@ -172,16 +181,8 @@ class LoopbackServer:
     def __enter__(self) -> LoopbackServer:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
-
-class LoopbackFake:
+class LoopbackFake(StopsOnExit):
     """Start/stop and ``with`` support for a fake served by one :class:`LoopbackServer`
     kept in ``self._server``."""
 
@@ -196,6 +197,3 @@ class LoopbackFake:
 
     def __enter__(self) -> Self:
         return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

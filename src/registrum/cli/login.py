@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -83,11 +84,16 @@ def _command(*parts: str, registry: str) -> str:
     return "registrum login " + " ".join(shlex.quote(p) for p in parts) + registry_hint(registry)
 
 
-def _not_offered(registry: str, method: str, exc: NotFoundError) -> None:
-    fail(
-        f"{registry} does not offer the `{method}` login (its /auth/{method} answered "
-        f"{exc.status}); ask its operator which login methods it has"
-    )
+def _exchange(registry: str, method: str, call: Callable[[], Token]) -> Token:
+    """Run one token exchange; a registry without the method gets a clear one-liner."""
+    with registry_errors(registry):
+        try:
+            return call()
+        except NotFoundError as exc:
+            fail(
+                f"{registry} does not offer the `{method}` login (its /auth/{method} answered "
+                f"{exc.status}); ask its operator which login methods it has"
+            )
 
 
 @login_app.command("none")
@@ -97,11 +103,7 @@ def login_none(registry: RegistryOption = DEFAULT_REGISTRY) -> None:
     Only registries that enable anonymous publishing offer it.
     """
     client = open_client(registry)
-    with registry_errors(registry):
-        try:
-            token = client.login_none()
-        except NotFoundError as exc:
-            _not_offered(registry, "none", exc)
+    token = _exchange(registry, "none", client.login_none)
     _finish(registry, "none", token, _command("none", registry=registry))
 
 
@@ -113,13 +115,8 @@ def _domain_login(
     except SigningKeyError as exc:
         fail(f"{exc}; make a key with `registrum keygen --out FILE --domain {domain}`")
     client = open_client(registry)
-    with registry_errors(registry):
-        try:
-            token = (
-                client.login_dns(domain, key) if method == "dns" else client.login_http(domain, key)
-            )
-        except NotFoundError as exc:
-            _not_offered(registry, method, exc)
+    login_call = client.login_dns if method == "dns" else client.login_http
+    token = _exchange(registry, method, lambda: login_call(domain, key))
     login = _command(
         method,
         "--domain",
@@ -207,11 +204,7 @@ def login_github(
                 github_token = flow.wait(code)
             finally:
                 flow.close()
-    with registry_errors(registry):
-        try:
-            token = client.login_github_at(github_token)
-        except NotFoundError as exc:
-            _not_offered(registry, "github-at", exc)
+    token = _exchange(registry, "github-at", lambda: client.login_github_at(github_token))
     _finish(registry, "github", token, _command("github", registry=registry))
 
 
@@ -234,10 +227,7 @@ def login_github_oidc(
     client = open_client(registry)
     with registry_errors(registry):
         oidc_token = actions_id_token(audience or audience_for(registry), env=os.environ)
-        try:
-            token = client.login_github_oidc(oidc_token)
-        except NotFoundError as exc:
-            _not_offered(registry, "github-oidc", exc)
+    token = _exchange(registry, "github-oidc", lambda: client.login_github_oidc(oidc_token))
     _finish(registry, "github-oidc", token, _command("github-oidc", registry=registry))
 
 
@@ -264,11 +254,7 @@ def login_oidc(
         if not id_token:
             fail("no ID token on stdin: give it with --token, or pipe it on stdin")
     client = open_client(registry)
-    with registry_errors(registry):
-        try:
-            token = client.login_oidc(id_token)
-        except NotFoundError as exc:
-            _not_offered(registry, "oidc", exc)
+    token = _exchange(registry, "oidc", lambda: client.login_oidc(id_token))
     _finish(registry, "oidc", token, _command("oidc", "--token", "<ID token>", registry=registry))
 
 
