@@ -26,6 +26,7 @@ from registrum.core.errors import (
     PermissionDeniedError,
     Problem,
     RegistrumError,
+    BadUpstreamError,
     UnavailableError,
     UnsupportedMediaTypeError,
 )
@@ -46,6 +47,7 @@ _STATUS_OF: list[tuple[type[RegistrumError], int]] = [
     # The official registry answers 400 for duplicates, the version cap and no-op changes.
     (ConflictError, 400),
     (UnavailableError, 503),
+    (BadUpstreamError, 502),
 ]
 
 
@@ -65,6 +67,7 @@ _TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Request Entity Too Large",
+    502: "Bad Gateway",
     415: "Unsupported Media Type",
     422: "Unprocessable Entity",
     500: "Internal Server Error",
@@ -108,6 +111,8 @@ def _registrum_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RegistrumError)
     status = status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, UnavailableError) and exc.retry_after is not None:
+        headers = {"Retry-After": str(exc.retry_after)}
     return problem_response(status, exc.detail, problem_errors(exc.problems, exc.where), headers)
 
 

@@ -3,7 +3,9 @@
     RegistrumError
     ├── InvalidInputError            a request or document is malformed (400)
     │   ├── DocumentInvalidError     server.json failed validation; carries every problem
-    │   └── UnsupportedMediaTypeError  the body is sent as something other than JSON (415)
+    │   ├── UnsupportedMediaTypeError  the body is sent as something other than JSON (415)
+    │   └── PackageOwnershipError    a package is missing upstream, or does not name the
+    │                                server (SPEC §7); carries one problem per package
     ├── AuthenticationError          no or bad credentials (401)
     ├── PermissionDeniedError        credentials lack the permission (403)
     ├── NotFoundError                the server or version does not exist (404)
@@ -13,7 +15,10 @@
     │   ├── VersionLimitError
     │   ├── RemoteUrlTakenError
     │   └── NoChangeError
-    └── UnavailableError             a dependency is down; retry later (503)
+    ├── UnavailableError             a dependency is down; retry later (503)
+    │   └── UpstreamUnavailableError   a package registry answered 429/5xx or not at all
+    └── BadUpstreamError             a package registry answered something unusable, such
+                                     as an oversized or malformed document (502)
 
 The API maps these to status codes and problem JSON in one place (``api/problems.py``).
 """
@@ -105,5 +110,33 @@ class NoChangeError(ConflictError):
     """The requested status change would change nothing."""
 
 
+class PackageOwnershipError(InvalidInputError):
+    """A package named by a document cannot be shown to belong to the server: the package
+    or version is missing upstream, its marker is missing or names another server, or the
+    package entry breaks its registry type's rules."""
+
+
 class UnavailableError(RegistrumError):
     """A dependency is temporarily unavailable; the request may be retried."""
+
+    def __init__(
+        self,
+        detail: str,
+        problems: Sequence[Problem] = (),
+        *,
+        where: str = "body",
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(detail, problems, where=where)
+        # Seconds the client should wait before retrying, when the dependency said so.
+        self.retry_after = retry_after
+
+
+class UpstreamUnavailableError(UnavailableError):
+    """A package registry was rate limiting, failing (5xx), slow or unreachable."""
+
+
+class BadUpstreamError(RegistrumError):
+    """A package registry answered, but with something that cannot be used (larger than
+    the configured cap, not the JSON its API promises). Retrying will not help; the
+    operator may need to raise a limit or fix the upstream's configuration."""

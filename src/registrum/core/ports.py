@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from registrum.core.permissions import Principal
+from registrum.core.server_json import Package
 from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
 from registrum.core.wire import VersionView
 
@@ -69,6 +70,22 @@ class IdentityProvider(Protocol):
     method: str
 
     def exchange(self, body: Any) -> Principal: ...
+
+
+class PackageVerifier(Protocol):
+    """Proves that one package belongs to a server by asking its package registry (SPEC §7).
+
+    ``verify`` returns when the package exists and names ``server_name``, and otherwise
+    raises :class:`~registrum.core.errors.PackageOwnershipError` (the publisher must change
+    something), :class:`~registrum.core.errors.UpstreamUnavailableError` (retry later) or
+    :class:`~registrum.core.errors.BadUpstreamError`. Problem paths are relative to the
+    package entry (``identifier``, ``version``). It runs outside any database transaction,
+    on a worker thread, possibly beside other verifiers.
+    """
+
+    registry_type: str
+
+    def verify(self, package: Package, server_name: str) -> None: ...
 
 
 class ServerStore(Protocol):

@@ -1,0 +1,131 @@
+"""Finding the installed verifiers and building them from configuration.
+
+A verifier class is registered under the ``registrum.verifiers`` entry point group, named
+for its registry type, and looks like this::
+
+    class NpmVerifier:
+        registry_type = "npm"        # the server.json registryType it checks
+        entries: EntryKind = "base-url"   # what its setting lists: base URLs or hosts
+
+        def __init__(self, upstreams: Upstreams, fetcher: Fetcher) -> None: ...
+        def verify(self, package: Package, server_name: str) -> None: ...
+
+Every installed type gets a verifier, configured or not: an unconfigured one refuses its
+packages with a message that names the setting to set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import ClassVar, Final, Protocol
+
+import httpx
+
+from registrum.core.ports import PackageVerifier
+from registrum.verifiers.fetching import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    Fetcher,
+)
+from registrum.verifiers.upstreams import EntryKind, Upstreams, parse_entries, setting_name
+
+ENTRY_POINT_GROUP: Final = "registrum.verifiers"
+
+
+class VerifierClass(Protocol):
+    registry_type: ClassVar[str]
+    entries: ClassVar[EntryKind]
+
+    def __call__(self, upstreams: Upstreams, fetcher: Fetcher) -> PackageVerifier: ...
+
+
+class ConfigurationError(Exception):
+    """A verification setting is wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class VerificationConfig:
+    # registry type -> the raw value of its MCP_REGISTRY_<TYPE>_REGISTRY_URLS setting
+    registry_urls: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = DEFAULT_TIMEOUT
+    host_timeouts: Mapping[str, float] = field(default_factory=dict)
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
+    ca_bundle: str = ""
+    # The publisher's own check (CLI): use what the document names when nothing is set.
+    trust_documents: bool = False
+    transport: httpx.BaseTransport | None = None
+
+
+def installed() -> dict[str, VerifierClass]:
+    """The verifier classes installed as entry points, by registry type."""
+    found: dict[str, VerifierClass] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            cls = ep.load()
+        except Exception as exc:
+            raise ConfigurationError(
+                f"the package verifier {ep.name!r} ({ep.value}) cannot be loaded: {exc}"
+            ) from exc
+        if getattr(cls, "registry_type", None) != ep.name:
+            raise ConfigurationError(
+                f"the package verifier {ep.value} is registered as {ep.name!r} but checks "
+                f"{getattr(cls, 'registry_type', None)!r}: the entry point name must be its "
+                "registry_type"
+            )
+        found[ep.name] = cls
+    return found
+
+
+def build(config: VerificationConfig) -> tuple[dict[str, PackageVerifier], Fetcher]:
+    """A verifier for every installed type, and the fetcher they share (close it when done)."""
+    classes = installed()
+    unknown = sorted(set(config.registry_urls) - set(classes))
+    if unknown:
+        raise ConfigurationError(
+            f"{setting_name(unknown[0])} is set, but no verifier for the package type "
+            f"{unknown[0]!r} is installed (installed: {', '.join(sorted(classes)) or 'none'})"
+        )
+    upstreams: dict[str, Upstreams] = {}
+    for registry_type, cls in classes.items():
+        raw = config.registry_urls.get(registry_type, "")
+        try:
+            entries = parse_entries(registry_type, cls.entries, raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"{setting_name(registry_type)}={raw!r}: {exc}") from None
+        upstreams[registry_type] = Upstreams(
+            registry_type, cls.entries, entries, trust_documents=config.trust_documents
+        )
+    fetcher = Fetcher(
+        timeout=config.timeout,
+        host_timeouts=config.host_timeouts,
+        max_response_bytes=config.max_response_bytes,
+        max_download_bytes=config.max_download_bytes,
+        verify=config.ca_bundle or True,
+        transport=config.transport,
+    )
+    verifiers = {t: cls(upstreams[t], fetcher) for t, cls in classes.items()}
+    return verifiers, fetcher
+
+
+def parse_host_timeouts(raw: str) -> dict[str, float]:
+    """``"images.example.com=30,slow.example:8443=60"`` -> ``{host: seconds}``."""
+    out: dict[str, float] = {}
+    for item in (p.strip() for p in raw.split(",")):
+        if not item:
+            continue
+        host, sep, seconds = item.partition("=")
+        try:
+            value = float(seconds)
+        except ValueError:
+            value = -1.0
+        if not sep or not host.strip() or not 0 < value <= 600:
+            raise ValueError(
+                f"{item!r} is not host=seconds (seconds between 0 and 600), for example "
+                "images.example.com=30"
+            )
+        out[host.strip().lower()] = value
+    return out

@@ -1,0 +1,42 @@
+"""Rules on a package entry's members that each registry type sets for itself, checked
+before anything is fetched (SPEC §7: the official validators' field rules)."""
+
+from __future__ import annotations
+
+from registrum.core.errors import PackageOwnershipError, Problem
+from registrum.core.server_json import Package
+
+
+def refuse(path: str, message: str, value: object = None) -> PackageOwnershipError:
+    """A refusal of one package, located at ``path`` within the package entry."""
+    return PackageOwnershipError(message, [Problem(path, message, value)])
+
+
+def require_version(package: Package, label: str) -> str:
+    if package.version is None:
+        raise refuse(
+            "version",
+            f"package version is required for {label} packages: set 'version' to the "
+            "published version this server runs",
+        )
+    return package.version
+
+
+def forbid(package: Package, label: str, *members: str) -> None:
+    """Refuse members the type does not use (by wire name)."""
+    present = {
+        "fileSha256": package.file_sha256,
+        "registryBaseUrl": package.registry_base_url,
+        "version": package.version,
+    }
+    for member in members:
+        value = present[member]
+        if value is None:
+            continue
+        if member == "version":
+            hint = "include the tag or digest in 'identifier' instead"
+        elif member == "registryBaseUrl":
+            hint = "the registry is part of 'identifier'"
+        else:
+            hint = "it is only for MCPB packages"
+        raise refuse(member, f"{label} packages must not have '{member}': {hint}", value)

@@ -1,0 +1,106 @@
+"""npm: the version's package.json must carry ``"mcpName": "<server name>"``.
+
+Asks ``GET <base>/<name>/<version>`` (the version document). On 404 the abbreviated
+packument (``GET <base>/<name>``) tells a missing package from a missing version; a
+registry that serves packuments but not version documents is read from the full packument.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Final
+from urllib.parse import quote
+
+from registrum.core.ownership import NPM_NAME_FIELD
+from registrum.core.server_json import Package
+from registrum.verifiers.fetching import Answer, Fetcher
+from registrum.verifiers.fields import forbid, refuse, require_version
+from registrum.verifiers.upstreams import EntryKind, Upstreams
+
+ABBREVIATED: Final = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
+
+
+def _escape(identifier: str) -> str:
+    # A scoped name is one path segment with its '/' escaped: @scope%2Fname.
+    return quote(identifier, safe="@")
+
+
+class NpmVerifier:
+    registry_type: ClassVar[str] = "npm"
+    entries: ClassVar[EntryKind] = "base-url"
+
+    def __init__(self, upstreams: Upstreams, fetcher: Fetcher) -> None:
+        self._upstreams = upstreams
+        self._fetcher = fetcher
+
+    def verify(self, package: Package, server_name: str) -> None:
+        version = require_version(package, "NPM")
+        forbid(package, "NPM", "fileSha256")
+        upstream = self._upstreams.by_base_url(package.registry_base_url)
+        what = f"the npm registry at {upstream.named}"
+        ident = package.identifier
+        base = f"{upstream.fetch}/{_escape(ident)}"
+        answer = self._fetcher.get(f"{base}/{quote(version, safe='')}", what=what)
+        if answer.status == 404:
+            document = self._from_packument(base, ident, version, what)
+        else:
+            document = self._ok(answer, ident, what).json(what)
+        if not isinstance(document, dict):
+            document = {}
+        found: Any = document.get(NPM_NAME_FIELD)
+        if found is None:
+            raise refuse(
+                "identifier",
+                f"NPM package '{ident}' version '{version}' is missing required "
+                f"'{NPM_NAME_FIELD}' field. Add this to your package.json: "
+                f'"{NPM_NAME_FIELD}": "{server_name}" and publish a new version',
+                ident,
+            )
+        if found != server_name:
+            raise refuse(
+                "identifier",
+                f"NPM package '{ident}' ownership validation failed. Expected "
+                f"{NPM_NAME_FIELD} '{server_name}', got '{found}': set "
+                f'"{NPM_NAME_FIELD}": "{server_name}" in your package.json and publish a new '
+                "version",
+                ident,
+            )
+
+    def _ok(self, answer: Answer, ident: str, what: str) -> Answer:
+        if answer.status in (401, 403):
+            raise refuse(
+                "identifier",
+                f"NPM package '{ident}' is private or needs authentication at {what}: only "
+                "public packages can be checked",
+                ident,
+            )
+        if not answer.ok:
+            raise refuse(
+                "identifier",
+                f"{what} answered {answer.status} for NPM package '{ident}'",
+                ident,
+            )
+        return answer
+
+    def _from_packument(self, base: str, ident: str, version: str, what: str) -> Any:
+        short = self._fetcher.get(base, what=what, accept=ABBREVIATED)
+        if short.status == 404:
+            raise refuse(
+                "identifier",
+                f"NPM package '{ident}' does not exist in {what}: publish it first, or fix "
+                "'identifier'",
+                ident,
+            )
+        versions = self._ok(short, ident, what).json(what)
+        listed = versions.get("versions") if isinstance(versions, dict) else None
+        if not isinstance(listed, dict) or version not in listed:
+            raise refuse(
+                "version",
+                f"NPM package '{ident}' has no version '{version}' in {what}: publish that "
+                "version first, or fix 'version'",
+                version,
+            )
+        # The version exists but its document is not served on its own: read it from the
+        # full packument (the abbreviated one leaves out mcpName).
+        full = self._ok(self._fetcher.get(base, what=what), ident, what).json(what)
+        entry = full.get("versions", {}).get(version) if isinstance(full, dict) else None
+        return entry if isinstance(entry, dict) else {}
