@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from registrum.core.errors import (
     AuthenticationError,
+    BadUpstreamError,
     ConflictError,
     DocumentInvalidError,
     InvalidInputError,
@@ -26,7 +27,6 @@ from registrum.core.errors import (
     PermissionDeniedError,
     Problem,
     RegistrumError,
-    BadUpstreamError,
     UnavailableError,
     UnsupportedMediaTypeError,
 )

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from registrum.core.permissions import Principal
-from registrum.core.server_json import Package
 from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
+from registrum.core.server_json import Package
 from registrum.core.wire import VersionView
 
 
