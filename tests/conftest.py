@@ -27,6 +27,9 @@ def settings(tmp_path: Path) -> Settings:
         database_url=f"sqlite:///{tmp_path / 'registry.db'}",
         jwt_private_key=TEST_SEED,
         enable_anonymous_auth=True,
+        # Documents here name packages nobody published; the ownership checks have their own
+        # tests, against fake package registries (tests/functional/test_package_checks.py).
+        enable_registry_validation=False,
     )
 
 
@@ -34,7 +37,7 @@ def settings(tmp_path: Path) -> Settings:
 def registry(settings: Settings) -> Iterator[Registry]:
     reg = build(settings)
     yield reg
-    reg.engine.dispose()
+    reg.close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ def blocked_client(settings):
     )
     with TestClient(create_app(reg.context), raise_server_exceptions=False) as c:
         yield c
-    reg.engine.dispose()
+    reg.close()
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)

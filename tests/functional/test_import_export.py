@@ -66,7 +66,7 @@ def test_export_then_import_into_an_empty_registry_is_lossless(registry, client,
     assert result.added == 3
     assert not result.rejected
     assert orjson.loads(wire.dumps(list(export_items(other.store)))) == exported
-    other.engine.dispose()
+    other.close()
 
 
 def _admin(registry):

@@ -51,7 +51,7 @@ def registry_client(settings: Settings, fake_dns: FakeDns, fake_https: FakeHttps
     for client in clients:
         client.__exit__(None, None, None)
     for reg in registries:
-        reg.engine.dispose()
+        reg.close()
 
 
 @pytest.fixture

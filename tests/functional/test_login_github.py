@@ -32,7 +32,7 @@ def api(settings, gh) -> Iterator[TestClient]:
     )
     with TestClient(create_app(reg.context), raise_server_exceptions=False) as c:
         yield c
-    reg.engine.dispose()
+    reg.close()
 
 
 def login(api: TestClient, token: Any, prefix: str = "/v0.1") -> Any:
@@ -153,7 +153,7 @@ def test_a_blocked_org_namespace_refuses_the_whole_token(settings, gh):
             other = gh.add_user("bob")
             assert login(c, other).status_code == 200
     finally:
-        reg.engine.dispose()
+        reg.close()
 
 
 # --- refused ---------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ def test_github_down_fails_the_exchange(settings, gh):
         with TestClient(create_app(reg.context), raise_server_exceptions=False) as c:
             assert "could not reach GitHub" in reason(login(c, token))
     finally:
-        reg.engine.dispose()
+        reg.close()
 
 
 def test_a_login_that_is_not_a_github_name_is_refused(api, gh):
@@ -264,7 +264,7 @@ def test_github_at_can_be_switched_off(settings):
     reg = build(settings.model_copy(update={"enable_github_auth": False}))
     with TestClient(create_app(reg.context), raise_server_exceptions=False) as off:
         assert off.post("/v0.1/auth/github-at", json={"github_token": "x"}).status_code == 404
-    reg.engine.dispose()
+    reg.close()
 
 
 def test_health_shows_the_client_id_the_cli_uses_for_the_device_flow(api, gh):

@@ -48,7 +48,7 @@ def app_with(settings: Settings, tmp_path: Path) -> AppFactory:
             with TestClient(create_app(reg.context), raise_server_exceptions=False) as c:
                 yield c
         finally:
-            reg.engine.dispose()
+            reg.close()
 
     return make
 

@@ -31,7 +31,7 @@ def other_app(settings, tmp_path) -> Callable[..., Any]:
             with TestClient(create_app(reg.context), raise_server_exceptions=False) as c:
                 yield c
         finally:
-            reg.engine.dispose()
+            reg.close()
 
     return make
 

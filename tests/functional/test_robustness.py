@@ -60,7 +60,7 @@ def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         seeded = Seeded(client, registry, jwt_)
         yield seeded
         seeded.assert_intact()
-    registry.engine.dispose()
+    registry.close()
 
 
 @pytest.fixture(params=PREFIXES)

@@ -119,6 +119,8 @@ def serve(
     else:
         log.info("anonymous auth is disabled")
     log.info("database: %s", settings.database)
+    for line in registry.describe_verification():
+        log.info("%s", line)
     log.info("Registrum serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
     if settings.workers > 1:
         # Each worker builds its own registry from the same environment.

@@ -5,6 +5,8 @@ variable and what it expects."""
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from registrum.identity.oidc import parse_claim_rules
+from registrum.verifiers import catalog, fetching
+from registrum.verifiers.upstreams import SETTING_PREFIX, SETTING_SUFFIX
 
 PREFIX = "MCP_REGISTRY_"
 DEFAULT_DATA_DIR = "registrum-data"
@@ -74,6 +78,26 @@ class Settings(BaseSettings):
     blocked_namespaces: str = Field(
         default="", description="comma-separated namespaces no login may publish to"
     )
+    # --- package ownership checks (issue #4, SPEC §7) -----------------------------------
+    enable_registry_validation: bool = Field(
+        default=True, description="check that every package named by a document is its server's"
+    )
+    # Filled from every MCP_REGISTRY_<TYPE>_REGISTRY_URLS variable by load(): one per
+    # installed package type, so a new type needs no setting written here.
+    registry_urls: dict[str, str] = Field(default_factory=dict)
+    verify_timeout: float = Field(
+        default=fetching.DEFAULT_TIMEOUT, gt=0, le=600, description="seconds per upstream request"
+    )
+    verify_host_timeouts: str = Field(
+        default="", description="per-host overrides of VERIFY_TIMEOUT: host=seconds,..."
+    )
+    verify_max_response_bytes: int = Field(
+        default=fetching.DEFAULT_MAX_RESPONSE_BYTES, ge=1024, le=1024**3
+    )
+    mcpb_max_bytes: int = Field(
+        default=fetching.DEFAULT_MAX_DOWNLOAD_BYTES, ge=1024, le=16 * 1024**3
+    )
+    verify_ca_bundle: str = Field(default="", description="extra CA bundle for package registries")
     version: str = "dev"
     git_commit: str = "unknown"
     build_time: str = "unknown"
@@ -129,6 +153,30 @@ class Settings(BaseSettings):
         parse_claim_rules(value)
         return value
 
+    @field_validator("verify_host_timeouts")
+    @classmethod
+    def _host_timeouts(cls, value: str) -> str:
+        catalog.parse_host_timeouts(value)
+        return value
+
+    @field_validator("verify_ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, value: str) -> str:
+        if value and not Path(value).is_file():
+            raise ValueError("expected the path of a PEM file of CA certificates")
+        return value
+
+    def verification(self, *, trust_documents: bool = False) -> catalog.VerificationConfig:
+        return catalog.VerificationConfig(
+            registry_urls=self.registry_urls,
+            timeout=self.verify_timeout,
+            host_timeouts=catalog.parse_host_timeouts(self.verify_host_timeouts),
+            max_response_bytes=self.verify_max_response_bytes,
+            max_download_bytes=self.mcpb_max_bytes,
+            ca_bundle=self.verify_ca_bundle,
+            trust_documents=trust_documents,
+        )
+
     @property
     def blocked_namespace_list(self) -> list[str]:
         return [n.strip() for n in self.blocked_namespaces.split(",") if n.strip()]
@@ -176,9 +224,25 @@ class Settings(BaseSettings):
         return seed
 
 
+_REGISTRY_URLS_VARIABLE = re.compile(
+    re.escape(SETTING_PREFIX) + r"([A-Z0-9_]+?)" + re.escape(SETTING_SUFFIX), re.IGNORECASE
+)
+
+
+def registry_urls_from_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Every ``MCP_REGISTRY_<TYPE>_REGISTRY_URLS`` variable, by type (``npm``)."""
+    found = {}
+    for key, value in (os.environ if environ is None else environ).items():
+        match = _REGISTRY_URLS_VARIABLE.fullmatch(key)
+        if match:
+            found[match.group(1).lower().replace("_", "-")] = value
+    return found
+
+
 def load(**overrides: Any) -> Settings:
+    overrides.setdefault("registry_urls", registry_urls_from_env())
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
@@ -186,3 +250,8 @@ def load(**overrides: Any) -> Settings:
             msg = str(err["msg"]).removeprefix("Value error, ")
             lines.append(f"  {PREFIX}{field.upper()}={err.get('input')!r}: {msg}")
         raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None
+    try:
+        catalog.upstreams(settings.verification())
+    except catalog.ConfigurationError as exc:
+        raise SettingsError(f"invalid settings:\n  {exc}") from None
+    return settings

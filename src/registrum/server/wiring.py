@@ -21,11 +21,14 @@ from registrum.server.settings import Settings, load
 from registrum.services.auth import TokenExchange
 from registrum.services.importing import ImportService
 from registrum.services.moderation import ModerationService
+from registrum.services.ownership import OwnershipChecker
 from registrum.services.publish import PublishService
 from registrum.services.query import QueryService
 from registrum.services.tokens import TokenService
 from registrum.storage import engine as storage_engine
 from registrum.storage.repositories import SqlServerStore
+from registrum.verifiers import catalog
+from registrum.verifiers.fetching import Fetcher
 
 log = logging.getLogger("registrum")
 
@@ -36,6 +39,38 @@ class Registry:
     engine: Engine
     store: SqlServerStore
     context: ApiContext
+    fetcher: Fetcher | None = None
+
+    def close(self) -> None:
+        if self.fetcher is not None:
+            self.fetcher.close()
+        self.engine.dispose()
+
+    def describe_verification(self) -> list[str]:
+        """What package checks this registry runs, for the start-up log."""
+        if not self.settings.enable_registry_validation:
+            return [
+                "package ownership checks are OFF (MCP_REGISTRY_ENABLE_REGISTRY_VALIDATION="
+                "false): packages are stored without asking their registries"
+            ]
+        lines = []
+        for registry_type, (_, ups) in sorted(
+            catalog.upstreams(self.settings.verification()).items()
+        ):
+            if ups.entries:
+                where = ", ".join(
+                    e.named
+                    if e.fetch in (e.named, f"https://{e.named}")
+                    else f"{e.named} via {e.fetch}"
+                    for e in ups.entries
+                )
+                lines.append(f"package checks: {registry_type} against {where}")
+            else:
+                lines.append(
+                    f"package checks: {registry_type} not configured ({ups.setting}): "
+                    f"{registry_type} packages are refused"
+                )
+        return lines
 
 
 def login_methods(settings: Settings) -> list[IdentityProvider]:
@@ -84,10 +119,15 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         storage_engine.migrate(engine)
     store = SqlServerStore(engine)
     tokens = TokenService(settings.jwt_seed())
+    ownership: OwnershipChecker | None = None
+    fetcher: Fetcher | None = None
+    if settings.enable_registry_validation:
+        verifiers, fetcher = catalog.build(settings.verification())
+        ownership = OwnershipChecker(verifiers)
     context = ApiContext(
         query=QueryService(store),
-        publish=PublishService(store),
-        moderation=ModerationService(store),
+        publish=PublishService(store, ownership=ownership),
+        moderation=ModerationService(store, ownership=ownership),
         tokens=tokens,
         importer=ImportService(store),
         auth=TokenExchange(tokens, login_methods(settings), settings.blocked_namespace_list),
@@ -95,7 +135,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         build=BuildInfo(settings.version, settings.git_commit, settings.build_time),
         max_body_bytes=settings.max_body_bytes,
     )
-    return Registry(settings, engine, store, context)
+    return Registry(settings, engine, store, context, fetcher)
 
 
 def app_from_env() -> FastAPI:

@@ -29,6 +29,7 @@ from registrum.core.wire import VersionView
 from registrum.services.clock import Clock, utc_now
 from registrum.services.documents import canonical_body
 from registrum.services.latest import recompute_latest
+from registrum.services.ownership import OwnershipChecker
 from registrum.services.remotes import require_free, stored_remote_urls
 
 NO_STATUS_PERMISSION: Final = "You do not have publish or edit permissions for this server"
@@ -62,9 +63,16 @@ def _detail(**values: Any) -> str:
 
 
 class ModerationService:
-    def __init__(self, store: ServerStore, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store: ServerStore,
+        *,
+        clock: Clock = utc_now,
+        ownership: OwnershipChecker | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._ownership = ownership
 
     def _require_status_permission(self, principal: Principal, name: str) -> None:
         if not has_any(principal.permissions, (Action.PUBLISH, Action.EDIT), name):
@@ -163,6 +171,14 @@ class ModerationService:
                 [Problem("version", f"version must be '{version}'", document.version)],
             )
         body = canonical_body(document)
+        current = self._store.find_version(name, version, include_deleted=True)
+        if current is None:
+            raise NotFoundError(VERSION_NOT_FOUND)
+        if self._ownership is not None and current.status != Status.DELETED.value:
+            # As the official registry does: an edit may not name packages the server does
+            # not own, but a deleted version is not served, so it is not checked. Before the
+            # transaction, like publishing.
+            self._ownership.check(document)
         with self._store.write(name) as tx:
             server_id = tx.find_server_id(name)
             view = tx.find(server_id, version) if server_id else None

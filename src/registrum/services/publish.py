@@ -14,6 +14,7 @@ from registrum.core.versioning import Candidate, takes_latest
 from registrum.core.wire import VersionView
 from registrum.services.clock import Clock, IdFactory, new_id, utc_now
 from registrum.services.documents import canonical_body
+from registrum.services.ownership import OwnershipChecker
 from registrum.services.remotes import require_free
 
 MAX_VERSIONS_PER_SERVER: Final = 10_000
@@ -34,8 +35,10 @@ class PublishService:
         clock: Clock = utc_now,
         ids: IdFactory = new_id,
         max_versions: int = MAX_VERSIONS_PER_SERVER,
+        ownership: OwnershipChecker | None = None,
     ) -> None:
         self._store = store
+        self._ownership = ownership
         self._clock = clock
         self._ids = ids
         self._max_versions = max_versions
@@ -48,7 +51,10 @@ class PublishService:
         body = canonical_body(document)
         urls = remote_urls_of(document)
         name, version = document.name, document.version
-        # Slow checks (package ownership, issue #4) belong here, before the transaction.
+        if self._ownership is not None:
+            # Outside calls to package registries, before the transaction: a slow upstream
+            # must never hold the write lock.
+            self._ownership.check(document)
         with self._store.write(name) as tx:
             now = self._clock()
             server_id = tx.find_server_id(name)

@@ -1,12 +1,28 @@
-"""cargo: placeholder, being written."""
+"""cargo: the README published with the crate version must hold the line
+``mcp-name: <server name>``.
+
+Asks ``GET <base>/api/v1/crates/<name>/<version>`` first (on 404 the crate document,
+``GET <base>/api/v1/crates/<name>``, tells a missing crate from a missing version), because
+the README endpoint cannot tell: it points at wherever rendered READMEs are stored, whether
+or not one exists. Then ``GET .../<version>/readme`` asking for JSON, which answers
+``{"url": ...}``, the rendered HTML README; a registry that answers with the HTML itself,
+or redirects to it, is read as it answers. The README is HTML, so the marker must be visible
+text (the renderer drops HTML comments), and a ``<`` after the name ends it.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final, NoReturn
+from urllib.parse import quote, urljoin
 
+from registrum.core.errors import BadUpstreamError
+from registrum.core.ownership import Marker, find_readme_marker, readme_marker
 from registrum.core.server_json import Package
-from registrum.verifiers.fetching import Fetcher
+from registrum.verifiers.fetching import Answer, Fetcher
+from registrum.verifiers.fields import forbid, refuse, require_version
 from registrum.verifiers.upstreams import EntryKind, Upstreams
+
+JSON: Final = "application/json"
 
 
 class CargoVerifier:
@@ -18,4 +34,103 @@ class CargoVerifier:
         self._fetcher = fetcher
 
     def verify(self, package: Package, server_name: str) -> None:
-        raise NotImplementedError
+        version = require_version(package, "Cargo")
+        forbid(package, "Cargo", "fileSha256")
+        upstream = self._upstreams.by_base_url(package.registry_base_url)
+        what = f"the Cargo registry at {upstream.named}"
+        ident = package.identifier
+        base = f"{upstream.fetch}/api/v1/crates/{quote(ident, safe='')}"
+        version_url = f"{base}/{quote(version, safe='')}"
+        answer = self._fetcher.get(version_url, what=what, accept=JSON)
+        if answer.status == 404:
+            self._missing(base, ident, version, what)
+        self._ok(answer, ident, what)
+        readme = self._readme(f"{version_url}/readme", ident, version, server_name, what)
+        _check_marker(readme, ident, version, server_name)
+
+    def _readme(self, url: str, ident: str, version: str, server_name: str, what: str) -> str:
+        answer = self._fetcher.get(url, what=what, accept=JSON)
+        if answer.ok and "json" in answer.headers.get("content-type", "").lower():
+            pointer = answer.json(what)
+            link = pointer.get("url") if isinstance(pointer, dict) else None
+            if not isinstance(link, str) or not link:
+                raise BadUpstreamError(f"{what} answered {url} with JSON that has no 'url'")
+            answer = self._fetcher.get(urljoin(answer.url, link), what=what)
+            rendered = True
+        else:
+            rendered = answer.url != url  # the fetcher followed a redirect to it
+        # Rendered READMEs sit in a file store that answers 403 (not 404) for a missing file.
+        if answer.status == 404 or (rendered and answer.status == 403):
+            raise refuse(
+                "identifier",
+                f"Cargo package '{ident}' version '{version}' has no README in {what}. Add "
+                f"this line to the crate's README: {readme_marker(server_name)}, and publish "
+                "a new version",
+                ident,
+            )
+        return self._ok(answer, ident, what).text()
+
+    def _ok(self, answer: Answer, ident: str, what: str) -> Answer:
+        if answer.status in (401, 403):
+            raise refuse(
+                "identifier",
+                f"Cargo package '{ident}' is private or needs authentication at {what}: only "
+                "public packages can be checked",
+                ident,
+            )
+        if not answer.ok:
+            raise refuse(
+                "identifier",
+                f"{what} answered {answer.status} for Cargo package '{ident}'",
+                ident,
+            )
+        return answer
+
+    def _missing(self, base: str, ident: str, version: str, what: str) -> NoReturn:
+        crate = self._fetcher.get(base, what=what, accept=JSON)
+        if crate.status == 404:
+            raise refuse(
+                "identifier",
+                f"Cargo package '{ident}' does not exist in {what}: publish it first, or fix "
+                "'identifier'",
+                ident,
+            )
+        self._ok(crate, ident, what)
+        raise refuse(
+            "version",
+            f"Cargo package '{ident}' has no version '{version}' in {what}: publish that "
+            "version first, or fix 'version'",
+            version,
+        )
+
+
+def _check_marker(readme: str, ident: str, version: str, server_name: str) -> None:
+    match = find_readme_marker(readme, server_name)
+    if match.state is Marker.FOUND:
+        return
+    line = readme_marker(server_name)
+    failed = f"Cargo package '{ident}' version '{version}' ownership validation failed."
+    if match.state is Marker.GLUED:
+        message = (
+            f"{failed} Its README has '{readme_marker(match.found or '')}', which names a "
+            f"longer name than '{server_name}': end the name with a space or line break "
+            f"({line}) and publish a new version"
+        )
+    elif match.state is Marker.OTHER and match.found == server_name:
+        # Right name, wrong spacing: 'mcp-name:' must be followed by exactly one space.
+        message = (
+            f"{failed} Its README names '{server_name}' but not as '{line}' (exactly one "
+            "space after the colon): fix the line and publish a new version"
+        )
+    elif match.state is Marker.OTHER:
+        message = (
+            f"{failed} Its README names '{match.found}', not '{server_name}': change the line "
+            f"to {line} and publish a new version"
+        )
+    else:
+        message = (
+            f"{failed} The server name '{server_name}' must appear as '{line}' in the crate's "
+            f"README, as visible text (the rendered README drops HTML comments). Add this "
+            f"line to the crate's README: {line}, and publish a new version"
+        )
+    raise refuse("identifier", message, ident)

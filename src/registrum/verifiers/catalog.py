@@ -80,8 +80,9 @@ def installed() -> dict[str, VerifierClass]:
     return found
 
 
-def build(config: VerificationConfig) -> tuple[dict[str, PackageVerifier], Fetcher]:
-    """A verifier for every installed type, and the fetcher they share (close it when done)."""
+def upstreams(config: VerificationConfig) -> dict[str, tuple[VerifierClass, Upstreams]]:
+    """Every installed verifier class with its parsed upstreams; a bad setting raises
+    :class:`ConfigurationError` naming it."""
     classes = installed()
     unknown = sorted(set(config.registry_urls) - set(classes))
     if unknown:
@@ -89,16 +90,23 @@ def build(config: VerificationConfig) -> tuple[dict[str, PackageVerifier], Fetch
             f"{setting_name(unknown[0])} is set, but no verifier for the package type "
             f"{unknown[0]!r} is installed (installed: {', '.join(sorted(classes)) or 'none'})"
         )
-    upstreams: dict[str, Upstreams] = {}
+    found: dict[str, tuple[VerifierClass, Upstreams]] = {}
     for registry_type, cls in classes.items():
         raw = config.registry_urls.get(registry_type, "")
         try:
             entries = parse_entries(registry_type, cls.entries, raw)
         except ValueError as exc:
             raise ConfigurationError(f"{setting_name(registry_type)}={raw!r}: {exc}") from None
-        upstreams[registry_type] = Upstreams(
-            registry_type, cls.entries, entries, trust_documents=config.trust_documents
+        found[registry_type] = (
+            cls,
+            Upstreams(registry_type, cls.entries, entries, trust_documents=config.trust_documents),
         )
+    return found
+
+
+def build(config: VerificationConfig) -> tuple[dict[str, PackageVerifier], Fetcher]:
+    """A verifier for every installed type, and the fetcher they share (close it when done)."""
+    parsed = upstreams(config)
     fetcher = Fetcher(
         timeout=config.timeout,
         host_timeouts=config.host_timeouts,
@@ -107,7 +115,7 @@ def build(config: VerificationConfig) -> tuple[dict[str, PackageVerifier], Fetch
         verify=config.ca_bundle or True,
         transport=config.transport,
     )
-    verifiers = {t: cls(upstreams[t], fetcher) for t, cls in classes.items()}
+    verifiers = {t: cls(ups, fetcher) for t, (cls, ups) in parsed.items()}
     return verifiers, fetcher
 
 

@@ -33,6 +33,7 @@ DEFAULT_TIMEOUT: Final = 10.0
 DEFAULT_MAX_RESPONSE_BYTES: Final = 10 * 1024 * 1024
 DEFAULT_MAX_DOWNLOAD_BYTES: Final = 256 * 1024 * 1024
 MAX_REDIRECTS: Final = 5
+DOWNLOAD_STRETCH: Final = 6.0
 _CHUNK: Final = 64 * 1024
 
 
@@ -86,8 +87,9 @@ class Answer:
 class Download:
     status: int
     url: str
-    sha256: str | None  # None unless the status was 2xx
+    sha256: str | None  # None unless the status was 2xx and the file within the cap
     size: int
+    too_large: bool = False
 
 
 class Fetcher:
@@ -148,28 +150,36 @@ class Fetcher:
             return Answer(response.status_code, str(response.url), response.headers, body)
 
     def download_sha256(self, url: str, *, what: str) -> Download:
-        """Stream ``url`` through SHA-256, up to the download cap; nothing is kept."""
-        with self._exchange(url, what, {}) as (response, deadline):
+        """Stream ``url`` through SHA-256, up to the download cap; nothing is kept. A file
+        over the cap is the publisher's to fix, so it is reported, not raised."""
+        cap = self.max_download_bytes
+        # A file may be far larger than an API answer: it gets several request-times.
+        with self._exchange(url, what, {}, stretch=DOWNLOAD_STRETCH) as (response, deadline):
+            final = str(response.url)
             if not 200 <= response.status_code < 300:
-                return Download(response.status_code, str(response.url), None, 0)
+                return Download(response.status_code, final, None, 0)
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap:
+                return Download(response.status_code, final, None, int(declared), True)
             digest = hashlib.sha256()
             size = 0
-            for chunk in self._read(
-                response, url, what, self.max_download_bytes, deadline, "file", download=True
-            ):
-                digest.update(chunk)
-                size += len(chunk)
-            return Download(response.status_code, str(response.url), digest.hexdigest(), size)
-
-    # -- internals -------------------------------------------------------------------------
+            try:
+                for chunk in self._read(response, url, what, cap, deadline, "file"):
+                    digest.update(chunk)
+                    size += len(chunk)
+            except BadUpstreamError:
+                return Download(response.status_code, final, None, size, True)
+            return Download(response.status_code, final, digest.hexdigest(), size)
 
     @contextmanager
     def _exchange(
-        self, url: str, what: str, headers: dict[str, str]
+        self, url: str, what: str, headers: dict[str, str], *, stretch: float = 1.0
     ) -> Iterator[tuple[httpx.Response, float]]:
-        """Send the request; a 429/5xx, a timeout or an unreachable host raises."""
+        """Send the request; a 429/5xx, a timeout or an unreachable host raises. The answer
+        must be complete by the deadline (``stretch`` request-times), so a trickling
+        upstream cannot hold a worker thread for long."""
         seconds = self.timeout_for(url)
-        deadline = time.monotonic() + seconds
+        deadline = time.monotonic() + seconds * stretch
         try:
             request = self._client.build_request("GET", url, headers=headers, timeout=seconds)
             response = self._client.send(request, stream=True)
@@ -209,14 +219,8 @@ class Fetcher:
         cap: int,
         deadline: float,
         noun: str,
-        *,
-        download: bool = False,
     ) -> Iterator[bytes]:
-        setting = (
-            "MCP_REGISTRY_MCPB_MAX_BYTES"
-            if download
-            else ("MCP_REGISTRY_VERIFY_MAX_RESPONSE_BYTES")
-        )
+        setting = "MCP_REGISTRY_VERIFY_MAX_RESPONSE_BYTES"
 
         def too_big() -> BadUpstreamError:
             return BadUpstreamError(

@@ -1,12 +1,32 @@
-"""nuget: placeholder, being written."""
+"""nuget: the README embedded in the version's .nupkg must hold the line
+``mcp-name: <server name>``.
+
+The configured base URL is the feed's v3 service index (``.../v3/index.json``). It names the
+feed's other endpoints, so it is read first, and kept for an hour per fetch URL: it rarely
+changes and every check needs it. The README is read from the ``ReadmeUriTemplate/6.13.0``
+resource, filled with the lower-cased id and version (build metadata dropped, as the feed
+stores them). When that answers 404, the package's version list under
+``PackageBaseAddress/3.0.0`` tells a missing package from a missing version from a version
+published without a README.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import threading
+from time import monotonic
+from typing import ClassVar, Final, NoReturn
+from urllib.parse import quote
 
+from registrum.core.errors import BadUpstreamError
+from registrum.core.ownership import Marker, find_readme_marker, readme_marker
 from registrum.core.server_json import Package
-from registrum.verifiers.fetching import Fetcher
+from registrum.verifiers.fetching import Answer, Fetcher
+from registrum.verifiers.fields import forbid, refuse, require_version
 from registrum.verifiers.upstreams import EntryKind, Upstreams
+
+README_RESOURCE: Final = "ReadmeUriTemplate/6.13.0"
+PACKAGES_RESOURCE: Final = "PackageBaseAddress/3.0.0"
+INDEX_TTL: Final = 3600.0
 
 
 class NuGetVerifier:
@@ -16,6 +36,150 @@ class NuGetVerifier:
     def __init__(self, upstreams: Upstreams, fetcher: Fetcher) -> None:
         self._upstreams = upstreams
         self._fetcher = fetcher
+        self._lock = threading.Lock()
+        # fetch URL of a service index -> (when it was read, its resources by @type)
+        self._indexes: dict[str, tuple[float, dict[str, str]]] = {}
 
     def verify(self, package: Package, server_name: str) -> None:
-        raise NotImplementedError
+        version = require_version(package, "NuGet")
+        forbid(package, "NuGet", "fileSha256")
+        upstream = self._upstreams.by_base_url(package.registry_base_url)
+        what = f"the NuGet registry at {upstream.named}"
+        ident = package.identifier
+        resources = self._resources(upstream.fetch, what)
+        lower_id = ident.lower()
+        lower_version = version.partition("+")[0].lower()
+        url = (
+            resources[README_RESOURCE]
+            .replace("{lower_id}", quote(lower_id, safe=""))
+            .replace("{lower_version}", quote(lower_version, safe=""))
+        )
+        answer = self._fetcher.get(url, what=what)
+        if answer.status == 404:
+            self._no_readme(resources, lower_id, lower_version, ident, version, server_name, what)
+        readme = self._ok(answer, ident, what).text()
+        _check_marker(readme, ident, version, server_name)
+
+    def _resources(self, index_url: str, what: str) -> dict[str, str]:
+        now = monotonic()
+        with self._lock:
+            cached = self._indexes.get(index_url)
+        if cached is not None and now - cached[0] < INDEX_TTL:
+            return cached[1]
+        # Read outside the lock: when the feed is slow or down, concurrent checks each wait
+        # out their own timeout instead of queueing behind one another's.
+        answer = self._fetcher.get(index_url, what=what)
+        if not answer.ok:
+            raise BadUpstreamError(
+                f"{what} answered {answer.status} for its service index {index_url}: the "
+                "configured URL must be the feed's v3 service index (…/v3/index.json)"
+            )
+        index = answer.json(what)
+        listed = index.get("resources") if isinstance(index, dict) else None
+        resources: dict[str, str] = {}
+        for resource in listed if isinstance(listed, list) else []:
+            if not isinstance(resource, dict):
+                continue
+            kind, at = resource.get("@type"), resource.get("@id")
+            if isinstance(kind, str) and isinstance(at, str):
+                resources.setdefault(kind, at)
+        if README_RESOURCE not in resources:
+            raise BadUpstreamError(
+                f"{what} has no {README_RESOURCE} resource in its service index {index_url}, "
+                "so package READMEs cannot be read from it"
+            )
+        with self._lock:
+            self._indexes[index_url] = (now, resources)
+        return resources
+
+    def _ok(self, answer: Answer, ident: str, what: str) -> Answer:
+        if answer.status in (401, 403):
+            raise refuse(
+                "identifier",
+                f"NuGet package '{ident}' is private or needs authentication at {what}: only "
+                "public packages can be checked",
+                ident,
+            )
+        if not answer.ok:
+            raise refuse(
+                "identifier",
+                f"{what} answered {answer.status} for NuGet package '{ident}'",
+                ident,
+            )
+        return answer
+
+    def _no_readme(
+        self,
+        resources: dict[str, str],
+        lower_id: str,
+        lower_version: str,
+        ident: str,
+        version: str,
+        server_name: str,
+        what: str,
+    ) -> NoReturn:
+        base = resources.get(PACKAGES_RESOURCE)
+        if base is None:
+            raise BadUpstreamError(
+                f"{what} has no README for NuGet package '{ident}' version '{version}' and no "
+                f"{PACKAGES_RESOURCE} resource in its service index to tell why"
+            )
+        listing = self._fetcher.get(
+            f"{base.rstrip('/')}/{quote(lower_id, safe='')}/index.json", what=what
+        )
+        if listing.status == 404:
+            raise refuse(
+                "identifier",
+                f"NuGet package '{ident}' does not exist in {what}: publish it first, or fix "
+                "'identifier'",
+                ident,
+            )
+        document = self._ok(listing, ident, what).json(what)
+        listed = document.get("versions") if isinstance(document, dict) else None
+        known = {str(v).lower() for v in listed} if isinstance(listed, list) else set()
+        if lower_version not in known:
+            raise refuse(
+                "version",
+                f"NuGet package '{ident}' has no version '{version}' in {what}: publish that "
+                "version first, or fix 'version'",
+                version,
+            )
+        raise refuse(
+            "identifier",
+            f"NuGet package '{ident}' version '{version}' does not have an embedded README in "
+            f"{what}. Add a README holding the line {readme_marker(server_name)} to the "
+            ".nupkg (PackageReadmeFile in the project file), and publish a new version",
+            ident,
+        )
+
+
+def _check_marker(readme: str, ident: str, version: str, server_name: str) -> None:
+    match = find_readme_marker(readme, server_name)
+    if match.state is Marker.FOUND:
+        return
+    line = readme_marker(server_name)
+    failed = f"NuGet package '{ident}' version '{version}' ownership validation failed."
+    if match.state is Marker.GLUED:
+        message = (
+            f"{failed} Its README has '{readme_marker(match.found or '')}', which names a "
+            f"longer name than '{server_name}': end the name with a space or line break "
+            f"({line}) and publish a new version"
+        )
+    elif match.state is Marker.OTHER and match.found == server_name:
+        # Right name, wrong spacing: 'mcp-name:' must be followed by exactly one space.
+        message = (
+            f"{failed} Its README names '{server_name}' but not as '{line}' (exactly one "
+            "space after the colon): fix the line and publish a new version"
+        )
+    elif match.state is Marker.OTHER:
+        message = (
+            f"{failed} Its README names '{match.found}', not '{server_name}': change the line "
+            f"to {line} and publish a new version"
+        )
+    else:
+        message = (
+            f"{failed} The server name '{server_name}' must appear as '{line}' in the package "
+            f"README. Add this line to the README packed in the .nupkg: {line}, and publish a "
+            "new version"
+        )
+    raise refuse("identifier", message, ident)

@@ -1,11 +1,23 @@
-"""pypi: placeholder, being written."""
+"""pypi: the version's README (its long description) must hold the line
+``mcp-name: <server name>``.
+
+Asks ``GET <base>/pypi/<name>/<version>/json``: its ``info.description`` is the README
+published with that version, which only the project's maintainers can write. On 404 the
+project document (``GET <base>/pypi/<name>/json``) tells a missing project from a missing
+version. The marker is matched with the boundary rule of
+:func:`~registrum.core.ownership.find_readme_marker`, so a README naming a longer name
+(``mcp-name: <server name>-extra``) does not count.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NoReturn
+from urllib.parse import quote
 
+from registrum.core.ownership import Marker, find_readme_marker, readme_marker
 from registrum.core.server_json import Package
-from registrum.verifiers.fetching import Fetcher
+from registrum.verifiers.fetching import Answer, Fetcher
+from registrum.verifiers.fields import forbid, refuse, require_version
 from registrum.verifiers.upstreams import EntryKind, Upstreams
 
 
@@ -18,4 +30,81 @@ class PyPiVerifier:
         self._fetcher = fetcher
 
     def verify(self, package: Package, server_name: str) -> None:
-        raise NotImplementedError
+        version = require_version(package, "PyPI")
+        forbid(package, "PyPI", "fileSha256")
+        upstream = self._upstreams.by_base_url(package.registry_base_url)
+        what = f"the PyPI registry at {upstream.named}"
+        ident = package.identifier
+        base = f"{upstream.fetch}/pypi/{quote(ident, safe='')}"
+        answer = self._fetcher.get(f"{base}/{quote(version, safe='')}/json", what=what)
+        if answer.status == 404:
+            self._missing(base, ident, version, what)
+        document = self._ok(answer, ident, what).json(what)
+        info = document.get("info") if isinstance(document, dict) else None
+        readme = info.get("description") if isinstance(info, dict) else None
+        _check_marker(readme if isinstance(readme, str) else "", ident, version, server_name)
+
+    def _ok(self, answer: Answer, ident: str, what: str) -> Answer:
+        if answer.status in (401, 403):
+            raise refuse(
+                "identifier",
+                f"PyPI package '{ident}' is private or needs authentication at {what}: only "
+                "public packages can be checked",
+                ident,
+            )
+        if not answer.ok:
+            raise refuse(
+                "identifier",
+                f"{what} answered {answer.status} for PyPI package '{ident}'",
+                ident,
+            )
+        return answer
+
+    def _missing(self, base: str, ident: str, version: str, what: str) -> NoReturn:
+        project = self._fetcher.get(f"{base}/json", what=what)
+        if project.status == 404:
+            raise refuse(
+                "identifier",
+                f"PyPI package '{ident}' does not exist in {what}: publish it first, or fix "
+                "'identifier'",
+                ident,
+            )
+        self._ok(project, ident, what)
+        raise refuse(
+            "version",
+            f"PyPI package '{ident}' has no version '{version}' in {what}: publish that "
+            "version first, or fix 'version'",
+            version,
+        )
+
+
+def _check_marker(readme: str, ident: str, version: str, server_name: str) -> None:
+    match = find_readme_marker(readme, server_name)
+    if match.state is Marker.FOUND:
+        return
+    line = readme_marker(server_name)
+    failed = f"PyPI package '{ident}' version '{version}' ownership validation failed."
+    if match.state is Marker.GLUED:
+        message = (
+            f"{failed} Its README has '{readme_marker(match.found or '')}', which names a "
+            f"longer name than '{server_name}': end the name with a space or line break "
+            f"({line}) and publish a new version"
+        )
+    elif match.state is Marker.OTHER and match.found == server_name:
+        # Right name, wrong spacing: 'mcp-name:' must be followed by exactly one space.
+        message = (
+            f"{failed} Its README names '{server_name}' but not as '{line}' (exactly one "
+            "space after the colon): fix the line and publish a new version"
+        )
+    elif match.state is Marker.OTHER:
+        message = (
+            f"{failed} Its README names '{match.found}', not '{server_name}': change the line "
+            f"to {line} and publish a new version"
+        )
+    else:
+        message = (
+            f"{failed} The server name '{server_name}' must appear as '{line}' in the package "
+            f"README. Add this line to your README (the package's long description): {line}, "
+            "and publish a new version"
+        )
+    raise refuse("identifier", message, ident)
