@@ -16,10 +16,11 @@ from typing import ClassVar, Final, NoReturn
 from urllib.parse import quote, urljoin
 
 from registrum.core.errors import BadUpstreamError
-from registrum.core.ownership import Marker, find_readme_marker, readme_marker
+from registrum.core.ownership import readme_marker
 from registrum.core.server_json import Package
 from registrum.verifiers.fetching import Answer, Fetcher
 from registrum.verifiers.fields import forbid, refuse, require_version
+from registrum.verifiers.readme import require_readme_marker
 from registrum.verifiers.upstreams import EntryKind, Upstreams
 
 JSON: Final = "application/json"
@@ -46,7 +47,14 @@ class CargoVerifier:
             self._missing(base, ident, version, what)
         self._ok(answer, ident, what)
         readme = self._readme(f"{version_url}/readme", ident, version, server_name, what)
-        _check_marker(readme, ident, version, server_name)
+        require_readme_marker(
+            readme,
+            label="Cargo package",
+            ident=ident,
+            version=version,
+            server_name=server_name,
+            where="the crate's README, as visible text (the rendered README drops HTML comments)",
+        )
 
     def _readme(self, url: str, ident: str, version: str, server_name: str, what: str) -> str:
         answer = self._fetcher.get(url, what=what, accept=JSON)
@@ -102,35 +110,3 @@ class CargoVerifier:
             "version first, or fix 'version'",
             version,
         )
-
-
-def _check_marker(readme: str, ident: str, version: str, server_name: str) -> None:
-    match = find_readme_marker(readme, server_name)
-    if match.state is Marker.FOUND:
-        return
-    line = readme_marker(server_name)
-    failed = f"Cargo package '{ident}' version '{version}' ownership validation failed."
-    if match.state is Marker.GLUED:
-        message = (
-            f"{failed} Its README has '{readme_marker(match.found or '')}', which names a "
-            f"longer name than '{server_name}': end the name with a space or line break "
-            f"({line}) and publish a new version"
-        )
-    elif match.state is Marker.OTHER and match.found == server_name:
-        # Right name, wrong spacing: 'mcp-name:' must be followed by exactly one space.
-        message = (
-            f"{failed} Its README names '{server_name}' but not as '{line}' (exactly one "
-            "space after the colon): fix the line and publish a new version"
-        )
-    elif match.state is Marker.OTHER:
-        message = (
-            f"{failed} Its README names '{match.found}', not '{server_name}': change the line "
-            f"to {line} and publish a new version"
-        )
-    else:
-        message = (
-            f"{failed} The server name '{server_name}' must appear as '{line}' in the crate's "
-            f"README, as visible text (the rendered README drops HTML comments). Add this "
-            f"line to the crate's README: {line}, and publish a new version"
-        )
-    raise refuse("identifier", message, ident)

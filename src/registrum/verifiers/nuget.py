@@ -18,10 +18,11 @@ from typing import ClassVar, Final, NoReturn
 from urllib.parse import quote
 
 from registrum.core.errors import BadUpstreamError
-from registrum.core.ownership import Marker, find_readme_marker, readme_marker
+from registrum.core.ownership import readme_marker
 from registrum.core.server_json import Package
 from registrum.verifiers.fetching import Answer, Fetcher
 from registrum.verifiers.fields import forbid, refuse, require_version
+from registrum.verifiers.readme import require_readme_marker
 from registrum.verifiers.upstreams import EntryKind, Upstreams
 
 README_RESOURCE: Final = "ReadmeUriTemplate/6.13.0"
@@ -58,7 +59,14 @@ class NuGetVerifier:
         if answer.status == 404:
             self._no_readme(resources, lower_id, lower_version, ident, version, server_name, what)
         readme = self._ok(answer, ident, what).text()
-        _check_marker(readme, ident, version, server_name)
+        require_readme_marker(
+            readme,
+            label="NuGet package",
+            ident=ident,
+            version=version,
+            server_name=server_name,
+            where="the README packed in the .nupkg",
+        )
 
     def _resources(self, index_url: str, what: str) -> dict[str, str]:
         now = monotonic()
@@ -151,35 +159,3 @@ class NuGetVerifier:
             ".nupkg (PackageReadmeFile in the project file), and publish a new version",
             ident,
         )
-
-
-def _check_marker(readme: str, ident: str, version: str, server_name: str) -> None:
-    match = find_readme_marker(readme, server_name)
-    if match.state is Marker.FOUND:
-        return
-    line = readme_marker(server_name)
-    failed = f"NuGet package '{ident}' version '{version}' ownership validation failed."
-    if match.state is Marker.GLUED:
-        message = (
-            f"{failed} Its README has '{readme_marker(match.found or '')}', which names a "
-            f"longer name than '{server_name}': end the name with a space or line break "
-            f"({line}) and publish a new version"
-        )
-    elif match.state is Marker.OTHER and match.found == server_name:
-        # Right name, wrong spacing: 'mcp-name:' must be followed by exactly one space.
-        message = (
-            f"{failed} Its README names '{server_name}' but not as '{line}' (exactly one "
-            "space after the colon): fix the line and publish a new version"
-        )
-    elif match.state is Marker.OTHER:
-        message = (
-            f"{failed} Its README names '{match.found}', not '{server_name}': change the line "
-            f"to {line} and publish a new version"
-        )
-    else:
-        message = (
-            f"{failed} The server name '{server_name}' must appear as '{line}' in the package "
-            f"README. Add this line to the README packed in the .nupkg: {line}, and publish a "
-            "new version"
-        )
-    raise refuse("identifier", message, ident)

@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import ClassVar, NoReturn
 from urllib.parse import quote
 
-from registrum.core.ownership import Marker, find_readme_marker, readme_marker
 from registrum.core.server_json import Package
 from registrum.verifiers.fetching import Answer, Fetcher
 from registrum.verifiers.fields import forbid, refuse, require_version
+from registrum.verifiers.readme import require_readme_marker
 from registrum.verifiers.upstreams import EntryKind, Upstreams
 
 
@@ -42,7 +42,14 @@ class PyPiVerifier:
         document = self._ok(answer, ident, what).json(what)
         info = document.get("info") if isinstance(document, dict) else None
         readme = info.get("description") if isinstance(info, dict) else None
-        _check_marker(readme if isinstance(readme, str) else "", ident, version, server_name)
+        require_readme_marker(
+            readme if isinstance(readme, str) else "",
+            label="PyPI package",
+            ident=ident,
+            version=version,
+            server_name=server_name,
+            where="your README (the package's long description)",
+        )
 
     def _ok(self, answer: Answer, ident: str, what: str) -> Answer:
         if answer.status in (401, 403):
@@ -76,35 +83,3 @@ class PyPiVerifier:
             "version first, or fix 'version'",
             version,
         )
-
-
-def _check_marker(readme: str, ident: str, version: str, server_name: str) -> None:
-    match = find_readme_marker(readme, server_name)
-    if match.state is Marker.FOUND:
-        return
-    line = readme_marker(server_name)
-    failed = f"PyPI package '{ident}' version '{version}' ownership validation failed."
-    if match.state is Marker.GLUED:
-        message = (
-            f"{failed} Its README has '{readme_marker(match.found or '')}', which names a "
-            f"longer name than '{server_name}': end the name with a space or line break "
-            f"({line}) and publish a new version"
-        )
-    elif match.state is Marker.OTHER and match.found == server_name:
-        # Right name, wrong spacing: 'mcp-name:' must be followed by exactly one space.
-        message = (
-            f"{failed} Its README names '{server_name}' but not as '{line}' (exactly one "
-            "space after the colon): fix the line and publish a new version"
-        )
-    elif match.state is Marker.OTHER:
-        message = (
-            f"{failed} Its README names '{match.found}', not '{server_name}': change the line "
-            f"to {line} and publish a new version"
-        )
-    else:
-        message = (
-            f"{failed} The server name '{server_name}' must appear as '{line}' in the package "
-            f"README. Add this line to your README (the package's long description): {line}, "
-            "and publish a new version"
-        )
-    raise refuse("identifier", message, ident)

@@ -86,8 +86,8 @@ def test_marker_missing_shows_the_line_to_add(
     assert isinstance(err, PackageOwnershipError)
     assert f"Cargo package '{IDENT}' version '1.0.0' ownership validation failed" in err.detail
     assert (
-        f"Add this line to the crate's README: mcp-name: {NAME}, and publish a new version"
-        in err.detail
+        "Add this line to the crate's README, as visible text (the rendered README drops HTML "
+        f"comments): mcp-name: {NAME}, and publish a new version" in err.detail
     )
     assert err.problems[0].path == "identifier"
 
