@@ -5,8 +5,6 @@ variable and what it expects."""
 from __future__ import annotations
 
 import ipaddress
-import os
-import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from registrum.identity.oidc import parse_claim_rules
 from registrum.verifiers import catalog, fetching
-from registrum.verifiers.upstreams import SETTING_PREFIX, SETTING_SUFFIX
+from registrum.verifiers.upstreams import registry_urls_from_env
 
 PREFIX = "MCP_REGISTRY_"
 DEFAULT_DATA_DIR = "registrum-data"
@@ -222,21 +220,6 @@ class Settings(BaseSettings):
         path.touch(mode=0o600)
         path.write_text(seed.hex())
         return seed
-
-
-_REGISTRY_URLS_VARIABLE = re.compile(
-    re.escape(SETTING_PREFIX) + r"([A-Z0-9_]+?)" + re.escape(SETTING_SUFFIX), re.IGNORECASE
-)
-
-
-def registry_urls_from_env(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """Every ``MCP_REGISTRY_<TYPE>_REGISTRY_URLS`` variable, by type (``npm``)."""
-    found = {}
-    for key, value in (os.environ if environ is None else environ).items():
-        match = _REGISTRY_URLS_VARIABLE.fullmatch(key)
-        if match:
-            found[match.group(1).lower().replace("_", "-")] = value
-    return found
 
 
 def load(**overrides: Any) -> Settings:

@@ -15,7 +15,9 @@ and for OCI an image reference without a registry host (``team/image:1.0``) name
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 from urllib.parse import urlsplit
@@ -35,6 +37,21 @@ _HOST: Final = re.compile(
 def setting_name(registry_type: str) -> str:
     """``npm`` -> ``MCP_REGISTRY_NPM_REGISTRY_URLS``."""
     return SETTING_PREFIX + re.sub(r"[^A-Z0-9]", "_", registry_type.upper()) + SETTING_SUFFIX
+
+
+_SETTING: Final = re.compile(
+    re.escape(SETTING_PREFIX) + r"([A-Z0-9_]+?)" + re.escape(SETTING_SUFFIX), re.IGNORECASE
+)
+
+
+def registry_urls_from_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every ``MCP_REGISTRY_<TYPE>_REGISTRY_URLS`` variable, by type (``npm``)."""
+    found = {}
+    for key, value in (os.environ if environ is None else environ).items():
+        match = _SETTING.fullmatch(key)
+        if match:
+            found[match.group(1).lower().replace("_", "-")] = value
+    return found
 
 
 def normalise_url(url: str) -> str:
