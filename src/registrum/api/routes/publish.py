@@ -18,10 +18,13 @@ router = APIRouter()
     operation_id="publish-server",
     summary="Publish MCP server",
     description="Publish a new version of a server. The body is the server.json document. "
-    "Needs a registry token with the `publish` permission on the name.",
+    "Needs a registry token with the `publish` permission on the name. Every package it names "
+    "is checked against its package registry first: 400 when one does not belong to the "
+    "server, 503 (with Retry-After) when a package registry cannot answer now, 502 when it "
+    "answers something unusable.",
     tags=["publish"],
     response_class=Response,
-    responses=responses(200, "ServerResponse", 400, 401, 403),
+    responses=responses(200, "ServerResponse", 400, 401, 403, 502, 503),
     openapi_extra=body_schema("ServerDetail", secured=True),
 )
 async def publish(request: Request, ctx: Context, caller: Caller) -> Response:
