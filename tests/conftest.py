@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,18 +16,90 @@ from registrum.api.app import create_app
 from registrum.core.permissions import Action, Permission, Principal
 from registrum.server.settings import Settings
 from registrum.server.wiring import Registry, build
+from registrum.storage import engine as storage_engine
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-server-json"
 
 TEST_SEED = "11" * 32
 
+# The throwaway PostgreSQL server `make test` starts (scripts/postgres); every test that
+# takes the `database_url` fixture runs once on SQLite and once on it.
+POSTGRES = os.environ.get("REGISTRUM_TEST_POSTGRES", "")
+BACKENDS = ("sqlite", "postgresql")
+_TEMPLATE = "registrum_template"
+
+
+def postgres_url(database: str) -> str:
+    if not POSTGRES:
+        pytest.skip(
+            "REGISTRUM_TEST_POSTGRES is not set: run the tests with `make test`, which "
+            "starts a throwaway PostgreSQL server (scripts/postgres)"
+        )
+    return POSTGRES.rsplit("/", 1)[0] + "/" + database
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(postgres_url("postgres"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A database migrated once; each test gets a fresh copy of it (CREATE DATABASE ...
+    TEMPLATE is a file copy, much cheaper than running the migrations again)."""
+    url = postgres_url(_TEMPLATE)
+    _admin(f"DROP DATABASE IF EXISTS {_TEMPLATE} WITH (FORCE)")
+    _admin(f"CREATE DATABASE {_TEMPLATE}")
+    engine = storage_engine.create(url)
+    storage_engine.migrate(engine)
+    engine.dispose()
+    yield _TEMPLATE
+    _admin(f"DROP DATABASE IF EXISTS {_TEMPLATE} WITH (FORCE)")
+
+
+def fresh_postgres(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new, migrated PostgreSQL database for one test, dropped afterwards."""
+    if not POSTGRES:
+        postgres_url("postgres")  # skips, saying why
+    template = request.getfixturevalue("postgres_template")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    _admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+    try:
+        yield postgres_url(name)
+    finally:
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=BACKENDS)
+def blank_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no schema) on each backend, for migration tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    postgres_url("postgres")  # skips without PostgreSQL
+    name = f"blank_{uuid.uuid4().hex[:16]}"
+    _admin(f"CREATE DATABASE {name}")
+    try:
+        yield postgres_url(name)
+    finally:
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The registry database of one test: a SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'registry.db'}"
+    else:
+        yield from fresh_postgres(request)
+
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'registry.db'}",
+        database_url=database_url,
         jwt_private_key=TEST_SEED,
         enable_anonymous_auth=True,
         # Documents here name packages nobody published; the ownership checks have their own

@@ -1,4 +1,5 @@
-"""The storage adapter on a real SQLite file: migrations, the change log, locking."""
+"""The storage adapter on real databases (a SQLite file and a PostgreSQL database, through
+the parametrised ``registry`` fixture): migrations, the change log, locking."""
 
 from __future__ import annotations
 
@@ -33,12 +34,32 @@ def test_migrating_twice_is_a_no_op(registry):
     storage_engine.migrate(registry.engine)
     storage_engine.migrate(registry.engine)
     with registry.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
 
 
-def test_sqlite_runs_in_wal_mode(registry):
+def test_sessions_are_set_up_for_durability_and_utc(registry):
     with registry.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        if registry.engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        else:
+            assert conn.exec_driver_sql("SHOW timezone").scalar() == "UTC"
+
+
+def test_timestamps_survive_a_database_in_another_time_zone(registry):
+    """Timestamps are stored as UTC whatever the database's own default zone."""
+    from datetime import UTC, datetime
+
+    if registry.engine.dialect.name == "postgresql":
+        with registry.engine.connect() as conn:
+            database = conn.exec_driver_sql("SELECT current_database()").scalar()
+            conn.exec_driver_sql(f"ALTER DATABASE {database} SET timezone = 'Asia/Kolkata'")
+            conn.commit()
+        registry.engine.dispose()  # new sessions pick the database default up
+    at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    PublishService(registry.store, clock=lambda: at).publish(server_json(), SYSTEM)
+    view = registry.store.find_latest("io.github.alice/weather", include_deleted=False)
+    assert view is not None
+    assert view.published_at.replace(tzinfo=UTC) == at
 
 
 def test_every_mutation_appends_one_change_with_the_next_seq(registry):
@@ -88,6 +109,56 @@ def test_concurrent_publishers_get_gap_free_seq_and_one_latest(registry):
     assert [v.version for v in latest] == ["7.9.0"]
 
 
+def test_32_writers_and_a_reader_see_a_gap_free_log_in_commit_order(registry):
+    """32 writers publish to 32 servers at once while a reader polls the log: every time it
+    reads the head N it finds exactly the changes 1..N (nothing later commits below N), and
+    in the end every acknowledged publish is there."""
+    publish = PublishService(registry.store)
+    acknowledged: list[tuple[str, str]] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+    observations: list[tuple[int, list[int]]] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(5):
+                doc = server_json(name=f"io.github.alice/w{n:02d}", version=f"1.{i}.0")
+                publish.publish(doc, SYSTEM)
+                acknowledged.append((doc["name"], doc["version"]))
+        except BaseException as exc:
+            errors.append(exc)
+
+    def reader() -> None:
+        while not done.is_set():
+            with registry.engine.connect() as conn:
+                head = registry.store.head()
+                seqs = [
+                    r[0]
+                    for r in conn.execute(
+                        select(changes.c.seq).where(changes.c.seq <= head).order_by(changes.c.seq)
+                    )
+                ]
+            observations.append((head, seqs))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(32)]
+    watcher = threading.Thread(target=reader)
+    watcher.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    watcher.join()
+    assert errors == []
+    assert _seqs(registry) == list(range(1, 161))
+    assert len(observations) > 1
+    for head, seqs in observations:
+        assert seqs == list(range(1, head + 1))
+    stored = {(v.name, v.version) for v in registry.store.iter_all()}
+    assert stored == set(acknowledged)
+    assert len(acknowledged) == 160
+
+
 def test_racing_duplicate_publishes_give_exactly_one_success(registry):
     publish = PublishService(registry.store)
     outcomes: list[str] = []
@@ -110,12 +181,12 @@ def test_racing_duplicate_publishes_give_exactly_one_success(registry):
     assert registry.store.head() == 1
 
 
-def test_upgrading_from_the_first_schema_keeps_the_data(tmp_path):
+def test_upgrading_from_the_first_schema_keeps_the_data(blank_database_url):
     from alembic import command
 
     from registrum.storage.repositories import SqlServerStore
 
-    engine = storage_engine.create(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = storage_engine.create(blank_database_url)
     command.upgrade(storage_engine.alembic_config(engine), "0001")
     store = SqlServerStore(engine)
     PublishService(store).publish(server_json(), SYSTEM)
@@ -128,29 +199,31 @@ def test_upgrading_from_the_first_schema_keeps_the_data(tmp_path):
     engine.dispose()
 
 
-def test_migration_0003_backfills_remote_urls_from_stored_documents(tmp_path):
+def test_migration_0003_backfills_remote_urls_from_stored_documents(blank_database_url):
+    from datetime import datetime
+
     import orjson
     from alembic import command
 
     from registrum.core.errors import RemoteUrlTakenError
     from registrum.storage.repositories import SqlServerStore
 
-    engine = storage_engine.create(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = storage_engine.create(blank_database_url)
     command.upgrade(storage_engine.alembic_config(engine), "0002")
     body = server_json(remotes=[{"type": "sse", "url": "https://mcp.example.com/sse"}])
+    at = datetime(2026, 1, 1)
     with engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO servers (id, name, created_at) VALUES ('s1', :n, '2026-01-01')"),
-            {"n": body["name"]},
+            text("INSERT INTO servers (id, name, created_at) VALUES ('s1', :n, :at)"),
+            {"n": body["name"], "at": at},
         )
         conn.execute(
             text(
                 "INSERT INTO server_versions (id, server_id, name, version, description, status,"
                 " status_changed_at, published_at, updated_at, is_latest, body) VALUES"
-                " ('v1', 's1', :n, '1.0.0', 'd', 'active', '2026-01-01', '2026-01-01',"
-                " '2026-01-01', 1, :b)"
+                " ('v1', 's1', :n, '1.0.0', 'd', 'active', :at, :at, :at, :latest, :b)"
             ),
-            {"n": body["name"], "b": orjson.dumps(body).decode()},
+            {"n": body["name"], "b": orjson.dumps(body).decode(), "at": at, "latest": True},
         )
     storage_engine.migrate(engine)
     other = server_json(

@@ -66,7 +66,15 @@ def create(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         _sqlite_setup(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        # Timestamps are stored without a zone and meant as UTC: a server or database whose
+        # default time zone is another must not shift them on the way in or out.
+        connect_args={"options": "-c timezone=UTC"},
+    )
 
 
 def alembic_config(engine: Engine) -> Config:

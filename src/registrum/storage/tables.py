@@ -21,6 +21,13 @@ from sqlalchemy import (
     text,
 )
 
+
+# Names and versions order byte by byte on every backend (migration 0004): the list's order
+# and its cursor must not depend on how a PostgreSQL server was installed.
+def _ordered(length: int) -> String:
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -34,7 +41,7 @@ servers = Table(
     "servers",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
+    Column("name", _ordered(200), nullable=False, unique=True),
     Column("created_at", DateTime(), nullable=False),
 )
 
@@ -44,8 +51,8 @@ server_versions = Table(
     Column("id", String(36), primary_key=True),
     Column("server_id", String(36), ForeignKey("servers.id"), nullable=False),
     # Denormalised from servers.name: the list endpoint orders and pages by (name, version).
-    Column("name", String(200), nullable=False),
-    Column("version", String(255), nullable=False),
+    Column("name", _ordered(200), nullable=False),
+    Column("version", _ordered(255), nullable=False),
     Column("description", String(400), nullable=False, server_default=""),
     Column("status", String(16), nullable=False),
     Column("status_message", Text(), nullable=True),

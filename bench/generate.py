@@ -1,0 +1,802 @@
+"""Generate a synthetic registry for benchmarks: N servers x M versions, written straight into a
+database that Registrum's own migrations created.
+
+Documents are made from the real server.json documents in ../shared/corpus (names, descriptions,
+titles, versions, package identifiers and remote URLs varied; shapes and sizes kept), or from a
+few built-in documents without the corpus. The same seed gives the same registry, byte for byte.
+
+Going through ``registrum import`` costs about 1,300 documents/s, 13 minutes for 1M versions, so
+rows are written here with SQLAlchemy Core in large batches. What the registry would have written
+is kept: the canonical body, ``isLatest`` on exactly one version per server (chosen by the
+registry's own rule), remote URLs, one change-log entry per publish and per status change, seq
+gap-free and ``log_head`` equal to the last seq. A self-check through the registry's own store
+code runs at the end.
+
+    .venv/bin/python bench/generate.py --servers 2000 --versions 5 \\
+        --database-url sqlite:////tmp/registrum-bench/10k.db
+
+A file ``<database>.meta.json`` (or ``--meta``) next to it tells the driver what to ask for: a
+deep cursor, a selective and a common search term, a server name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import orjson
+from sqlalchemy import Connection, Engine, Table, func, select, text, update
+from sqlalchemy.engine import make_url
+
+from registrum.core import wire
+from registrum.core.records import ChangeKind
+from registrum.core.status import Status
+from registrum.core.validation import validate_server_json
+from registrum.core.versioning import Candidate, pick_latest
+from registrum.services.documents import canonical_body
+from registrum.storage import engine as storage_engine
+from registrum.storage.repositories import SqlServerStore
+from registrum.storage.tables import changes, log_head, remote_urls, server_versions, servers
+
+ROOT: Final = Path(__file__).resolve().parents[1]
+CORPUS: Final = ROOT.parent / "shared" / "corpus" / "real-server-json"
+GENERATOR_VERSION: Final = 1
+
+# Stands for the version inside a server's body text until each version is written.
+VERSION_MARK: Final = "@@bench-version@@"
+# Publish times: a year from the official registry's launch, fixed so that the same seed gives
+# the same bytes (and response caches keyed on them stay comparable between runs).
+START: Final = datetime(2025, 9, 8)
+SPAN: Final = timedelta(days=365)
+DESCRIPTION_MAX: Final = 100
+COMMON_CANDIDATES: Final = ("mcp", "server", "data", "api", "search", "tool", "code", "file")
+COMMON_TARGET: Final = 0.25  # a "common" term matches about a quarter of the latest versions
+ADMIN_ACTOR: Final = "oidc:admin@example.com"
+
+_CONSONANTS: Final = "bdfghklmnprstvz"
+_VOWELS: Final = "aeiou"
+_SYLLABLES: Final = [c + v for c in _CONSONANTS for v in _VOWELS]
+_TOKEN_SPACE: Final = len(_SYLLABLES) ** 4  # 31.6M unique owner tokens
+_TOKEN_STRIDE: Final = 7_777_777  # coprime to _TOKEN_SPACE: index -> token is a bijection
+
+_FALLBACK: Final[list[dict[str, Any]]] = [
+    {
+        "name": "io.github.example/weather-mcp",
+        "description": "Weather forecasts and alerts for any city, as MCP tools",
+        "version": "1.0.0",
+        "repository": {"url": "https://github.com/example/weather-mcp", "source": "github"},
+        "packages": [
+            {
+                "registryType": "npm",
+                "identifier": "@example/weather-mcp",
+                "version": "1.0.0",
+                "transport": {"type": "stdio"},
+                "environmentVariables": [
+                    {"name": "WEATHER_API_KEY", "description": "API key", "isSecret": True}
+                ],
+            }
+        ],
+    },
+    {
+        "name": "com.example/search-server",
+        "description": "Search a document index from any MCP client",
+        "version": "1.0.0",
+        "remotes": [{"type": "streamable-http", "url": "https://mcp.example.com/mcp"}],
+    },
+    {
+        "name": "io.github.example/sql-tools",
+        "description": "Read-only SQL queries against PostgreSQL and SQLite databases",
+        "version": "1.0.0",
+        "packages": [
+            {
+                "registryType": "pypi",
+                "identifier": "sql-tools-mcp",
+                "version": "1.0.0",
+                "transport": {"type": "stdio"},
+            }
+        ],
+    },
+]
+
+
+# --- templates and words ------------------------------------------------------------------
+
+
+def shorten(textual: str, limit: int = DESCRIPTION_MAX) -> str:
+    """Cut at a word boundary so a description stays within the schema's limit."""
+    textual = " ".join(textual.split())
+    if len(textual) <= limit:
+        return textual
+    cut = textual[: limit + 1].rsplit(" ", 1)[0]
+    return cut[:limit].rstrip(" ,;:-")
+
+
+def corpus_documents(corpus: Path) -> list[dict[str, Any]]:
+    manifest = json.loads((corpus / "MANIFEST.json").read_text())
+    docs = [json.loads((corpus / entry["file"]).read_text()) for entry in manifest]
+    return [d for d in docs if isinstance(d, dict)]
+
+
+def canonical_template(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The registry's canonical form of a corpus document moved to the current schema, or
+    ``None`` when it is not publishable even then (missing transport and the like)."""
+    doc = dict(raw)
+    doc["$schema"] = wire.CURRENT_SCHEMA_URL
+    doc["description"] = shorten(str(doc.get("description") or "An MCP server"))
+    if not isinstance(doc.get("version"), str):
+        doc["version"] = "1.0.0"
+    report = validate_server_json(doc)
+    if not report.ok or report.document is None:
+        return None
+    return dict(orjson.loads(canonical_body(report.document)))
+
+
+def load_templates(corpus: Path | None) -> list[dict[str, Any]]:
+    raws = corpus_documents(corpus) if corpus and corpus.is_dir() else _FALLBACK
+    templates = [t for t in (canonical_template(r) for r in raws) if t is not None]
+    if not templates:
+        raise SystemExit("no usable template document")
+    return templates
+
+
+def words_of(templates: Sequence[dict[str, Any]]) -> list[str]:
+    """Lower-case words from the templates' names and descriptions, for server slugs."""
+    found: set[str] = set()
+    for t in templates:
+        source = t["name"].split("/")[-1].replace("-", " ").replace("_", " ").replace(".", " ")
+        for word in (source + " " + t["description"]).lower().split():
+            if word.isalpha() and 3 <= len(word) <= 10 and word not in {"mcp", "server"}:
+                found.add(word)
+    return sorted(found)
+
+
+def owner_token(index: int) -> str:
+    """A unique, pronounceable owner for server ``index`` (8 letters: a selective search term
+    that matches that server only)."""
+    n = (index * _TOKEN_STRIDE + 12345) % _TOKEN_SPACE
+    parts = []
+    for _ in range(4):
+        n, r = divmod(n, len(_SYLLABLES))
+        parts.append(_SYLLABLES[r])
+    return "".join(parts)
+
+
+# --- versions -------------------------------------------------------------------------------
+
+
+def _bump(rng: random.Random, v: tuple[int, int, int]) -> tuple[int, int, int]:
+    roll = rng.random()
+    if roll < 0.05:
+        return (v[0] + 1, 0, 0)
+    if roll < 0.27:
+        return (v[0], v[1] + 1, 0)
+    return (v[0], v[1], v[2] + 1)
+
+
+def version_history(rng: random.Random, count: int) -> list[str]:
+    """``count`` versions in publish order: mostly patch bumps, some minor and major ones, a few
+    release candidates before their release, and now and then a backport published last (so
+    the last published is not always the latest)."""
+    current = (rng.choice((0, 0, 1, 1, 2)), rng.randrange(6), rng.randrange(10))
+    history = [current]
+    out = ["{}.{}.{}".format(*current)]
+    while len(out) < count:
+        nxt = _bump(rng, current)
+        if nxt[2] == 0 and len(out) + 2 <= count and rng.random() < 0.15:
+            out.append("{}.{}.{}-rc.1".format(*nxt))
+        out.append("{}.{}.{}".format(*nxt))
+        history.append(nxt)
+        current = nxt
+    out = out[:count]
+    if count >= 3 and rng.random() < 0.05:
+        old = history[max(0, len(history) - 3)]
+        backport = f"{old[0]}.{old[1]}.{old[2] + 1}"
+        if backport not in out:
+            out[-1] = backport  # a fix to an older line, published after the newer ones
+    return out
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ServerPlan:
+    index: int
+    server_id: str
+    name: str
+    token: str
+    description: str
+    actor: str
+    template: int
+    body: str  # canonical text with VERSION_MARK where the version goes
+    remote_urls: tuple[str, ...]
+    versions: list[str]
+    statuses: list[Status]
+    latest: int  # index into versions
+
+
+def _slug(rng: random.Random, words: Sequence[str]) -> str:
+    first, second = rng.choice(words), rng.choice(words)
+    suffix = rng.choices(("-mcp", "-mcp-server", "", "-server"), weights=(4, 3, 2, 1))[0]
+    prefix = "mcp-" if not suffix and rng.random() < 0.5 else ""
+    return f"{prefix}{first}-{second}{suffix}"
+
+
+def _name(template: dict[str, Any], token: str, slug: str) -> tuple[str, str]:
+    """Name and publishing actor, in the template's namespace style."""
+    namespace = template["name"].split("/")[0]
+    if namespace.startswith("io.github."):
+        return f"io.github.{token}/{slug}", f"github-at:{token}"
+    tld = namespace.split(".")[0]
+    return f"{tld}.{token}/{slug}", f"dns:{token}.{tld}"
+
+
+def _description(rng: random.Random, pool: Sequence[str], slug: str) -> str:
+    base = rng.choice(pool)
+    if rng.random() < 0.5:
+        return base
+    words = " ".join(w.capitalize() for w in slug.split("-") if w != "mcp")
+    return shorten(f"{words}: {base}")
+
+
+def _identifier(identifier: str, old_version: str, slug: str, token: str) -> str:
+    """The template's package identifier with this server's name in it, and the version (an
+    image tag, a download path) replaced by the mark."""
+    if old_version and len(old_version) >= 3:
+        identifier = identifier.replace(old_version, VERSION_MARK)
+    if "://" in identifier:
+        return identifier  # a download URL: keep its shape
+    head, sep, tail = identifier.rpartition("/")
+    _, colon, tag = tail.partition(":")
+    if head.startswith("@"):
+        return f"@{token}/{slug}{colon}{tag}"  # an npm scope is the owner already
+    return f"{head}{sep}{slug}-{token}{colon}{tag}"
+
+
+def _remote_url(url: str, token: str, k: int) -> str:
+    """Each server its own remote URLs: one remote URL belongs to one live server (SPEC §6.4)."""
+    path = urlsplit(url).path
+    if "{" in path or not path:
+        path = "/mcp"
+    return f"https://{token}.example.com{path}" + (f"/{k}" if k else "")
+
+
+def server_document(
+    template: dict[str, Any], name: str, description: str, slug: str, token: str
+) -> dict[str, Any]:
+    doc = orjson.loads(orjson.dumps(template))  # a deep copy, keeping the canonical key order
+    old_version = doc["version"]
+    doc["name"] = name
+    doc["description"] = description
+    doc["version"] = VERSION_MARK
+    if "title" in doc:
+        doc["title"] = " ".join(w.capitalize() for w in slug.split("-"))
+    if "websiteUrl" in doc:
+        doc["websiteUrl"] = f"https://{token}.example.com/"
+    repository = doc.get("repository")
+    if isinstance(repository, dict) and "url" in repository:
+        parts = urlsplit(repository["url"])
+        repository["url"] = f"{parts.scheme}://{parts.netloc}/{token}/{slug}"
+    for package in doc.get("packages") or []:
+        if package.get("version") == old_version:
+            package["version"] = VERSION_MARK
+        package["identifier"] = _identifier(package["identifier"], old_version, slug, token)
+    for k, remote in enumerate(doc.get("remotes") or []):
+        remote["url"] = _remote_url(remote["url"], token, k)
+        remote.pop("variables", None)  # the new URL names no variables
+    return dict(doc)
+
+
+def _statuses(rng: random.Random, count: int, deleted: float, deprecated: float) -> list[Status]:
+    out = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < deleted:
+            out.append(Status.DELETED)
+        elif roll < deleted + deprecated:
+            out.append(Status.DEPRECATED)
+        else:
+            out.append(Status.ACTIVE)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    servers: int
+    versions: int
+    seed: int
+    deleted: float
+    deprecated: float
+
+    @property
+    def total(self) -> int:
+        return self.servers * self.versions
+
+    def published_at(self, round_: int, index: int) -> datetime:
+        # Every server publishes its n-th version in round n: publish times, seq and
+        # insertion order all agree, as they do in a registry filled by real publishes.
+        step = SPAN / self.total
+        return START + step * (round_ * self.servers + index)
+
+
+def plan_servers(shape: Shape, templates: Sequence[dict[str, Any]]) -> list[ServerPlan]:
+    rng = random.Random(shape.seed)  # noqa: S311 - synthetic data, not secrets
+    words = words_of(templates)
+    pool = sorted({t["description"] for t in templates})
+    plans = []
+    for index in range(shape.servers):
+        t = rng.randrange(len(templates))
+        token = owner_token(index)
+        slug = _slug(rng, words)
+        name, actor = _name(templates[t], token, slug)
+        description = _description(rng, pool, slug)
+        doc = server_document(templates[t], name, description, slug, token)
+        versions = version_history(rng, shape.versions)
+        statuses = _statuses(rng, shape.versions, shape.deleted, shape.deprecated)
+        candidates = [
+            Candidate(v, shape.published_at(r, index), statuses[r] == Status.DELETED)
+            for r, v in enumerate(versions)
+        ]
+        # The registry's own rule decides which version carries isLatest.
+        winner = pick_latest(list(enumerate(candidates)), key=lambda item: item[1])
+        plans.append(
+            ServerPlan(
+                index=index,
+                server_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                name=name,
+                token=token,
+                description=description,
+                actor=actor,
+                template=t,
+                body=orjson.dumps(doc).decode(),
+                remote_urls=tuple(dict.fromkeys(r["url"] for r in doc.get("remotes") or [])),
+                versions=versions,
+                statuses=statuses,
+                latest=winner[0] if winner else 0,
+            )
+        )
+    return plans
+
+
+def check_bodies(plans: Sequence[ServerPlan]) -> int:
+    """Validate the first servers made from each template and require their text to be
+    exactly what the registry would store for them; returns how many were checked."""
+    seen: dict[int, int] = {}
+    checked = 0
+    for plan in plans:
+        if seen.get(plan.template, 0) >= 2:
+            continue
+        seen[plan.template] = seen.get(plan.template, 0) + 1
+        for version in (plan.versions[0], plan.versions[-1]):
+            body = plan.body.replace(VERSION_MARK, version)
+            report = validate_server_json(orjson.loads(body))
+            if not report.ok or report.document is None:
+                problems = "; ".join(f"{p.path}: {p.message}" for p in report.errors)
+                raise SystemExit(f"generated document for {plan.name} is invalid: {problems}")
+            if canonical_body(report.document) != body:
+                raise SystemExit(f"generated body for {plan.name} is not canonical")
+            checked += 1
+    return checked
+
+
+# --- the database ---------------------------------------------------------------------------
+
+
+def _required_columns(table: Table) -> set[str]:
+    return {
+        c.name
+        for c in table.columns
+        if not c.nullable and c.default is None and c.server_default is None
+    }
+
+
+def check_schema_known() -> None:
+    """Refuse to load when the schema grew a required column this loader does not fill: the
+    rows would be wrong, not merely slow (the fix is to add it here)."""
+    known = {
+        servers: {"id", "name", "created_at"},
+        server_versions: {
+            "id",
+            "server_id",
+            "name",
+            "version",
+            "description",
+            "status",
+            "status_message",
+            "status_changed_at",
+            "published_at",
+            "updated_at",
+            "is_latest",
+            "body",
+        },
+        remote_urls: {"version_id", "url_hash", "server_id", "url"},
+        changes: {
+            "seq",
+            "at",
+            "kind",
+            "server_id",
+            "version_id",
+            "name",
+            "version",
+            "actor",
+            "detail",
+        },
+    }
+    for table, filled in known.items():
+        missing = _required_columns(table) - filled
+        if missing:
+            raise SystemExit(f"bench/generate.py does not fill {table.name}.{sorted(missing)}")
+
+
+def open_database(url: str, replace: bool) -> Engine:
+    """A registry database at the newest migration, empty (after ``--replace``)."""
+    parsed = make_url(storage_engine.normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and replace and parsed.database:
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.database + suffix).unlink(missing_ok=True)
+    engine = storage_engine.create(url)
+    storage_engine.migrate(engine)
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(servers)).scalar_one()
+    if count and not replace:
+        raise SystemExit(f"the database already holds {count} servers: use --replace")
+    if count:
+        empty_postgres(engine)
+    return engine
+
+
+def empty_postgres(engine: Engine) -> None:
+    tables = [t.name for t in server_versions.metadata.sorted_tables if t is not log_head]
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        conn.execute(update(log_head).values(seq=0))
+
+
+def tune_for_loading(conn: Connection) -> None:
+    """Settings for this one loading connection only; the served database keeps the
+    registry's own (WAL, synchronous=NORMAL) on every connection it opens."""
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        for pragma in ("synchronous=OFF", "cache_size=-1048576", "temp_store=MEMORY"):
+            raw.execute(f"PRAGMA {pragma}")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET synchronous_commit = off")
+        conn.commit()
+
+
+def url_hash(url: str) -> str:
+    # As storage hashes remote URLs; the self-check looks one up through the store's own code.
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class Batch:
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    remotes: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def write(self, conn: Connection) -> None:
+        # Parents first: remote_urls references server_versions.
+        for table, rows in (
+            (server_versions, self.versions),
+            (remote_urls, self.remotes),
+            (changes, self.changes),
+        ):
+            if rows:
+                conn.execute(table.insert(), rows)
+        self.versions.clear()
+        self.remotes.clear()
+        self.changes.clear()
+
+
+@dataclass(slots=True)
+class Emitted:
+    published: int = 0
+    status_changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def version_rows(
+    shape: Shape, plans: Sequence[ServerPlan], id_rng: random.Random, out: Emitted
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]]:
+    """(version row, its remote URL rows, its publish change) in publish order."""
+    end = START + SPAN
+    for round_ in range(shape.versions):
+        for plan in plans:
+            published = shape.published_at(round_, plan.index)
+            version = plan.versions[round_]
+            version_id = str(uuid.UUID(int=id_rng.getrandbits(128), version=4))
+            status = plan.statuses[round_]
+            changed_at, message = published, None
+            if status != Status.ACTIVE:
+                # Moderation came after the year of publishing, one change a second.
+                changed_at = end + timedelta(seconds=len(out.status_changes))
+                if status == Status.DEPRECATED:
+                    message = (
+                        "No longer maintained"
+                        if round_ == plan.latest
+                        else f"Deprecated: upgrade to {plan.versions[plan.latest]}"
+                    )
+                out.status_changes.append(
+                    _status_change(plan, version_id, version, status, message, changed_at)
+                )
+            out.published += 1
+            row = {
+                "id": version_id,
+                "server_id": plan.server_id,
+                "name": plan.name,
+                "version": version,
+                "description": plan.description,
+                "status": status.value,
+                "status_message": message,
+                "status_changed_at": changed_at,
+                "published_at": published,
+                "updated_at": changed_at,
+                "is_latest": round_ == plan.latest,
+                "body": plan.body.replace(VERSION_MARK, version),
+            }
+            remotes = [
+                {"version_id": version_id, "url_hash": url_hash(u), "server_id": plan.server_id}
+                | {"url": u}
+                for u in plan.remote_urls
+            ]
+            change = {
+                "seq": out.published,
+                "at": published,
+                "kind": ChangeKind.PUBLISHED,
+                "server_id": plan.server_id,
+                "version_id": version_id,
+                "name": plan.name,
+                "version": version,
+                "actor": plan.actor,
+                "detail": "{}",
+            }
+            yield row, remotes, change
+
+
+def _status_change(
+    plan: ServerPlan,
+    version_id: str,
+    version: str,
+    status: Status,
+    message: str | None,
+    at: datetime,
+) -> dict[str, Any]:
+    detail = {
+        "previousStatus": Status.ACTIVE.value,
+        "previousMessage": None,
+        "status": status.value,
+        "message": message,
+    }
+    return {
+        "at": at,
+        "kind": ChangeKind.STATUS_CHANGED,
+        "server_id": plan.server_id,
+        "version_id": version_id,
+        "name": plan.name,
+        "version": version,
+        "actor": ADMIN_ACTOR,
+        "detail": orjson.dumps(detail).decode(),
+    }
+
+
+def load(
+    engine: Engine, shape: Shape, plans: Sequence[ServerPlan], batch_size: int, commit_every: int
+) -> int:
+    """Write every row; returns the change log's head."""
+    id_rng = random.Random(shape.seed + 1)  # noqa: S311 - synthetic ids, not secrets
+    out = Emitted()
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        tune_for_loading(conn)
+        conn = conn.execution_options(**{storage_engine.WRITE: True})
+        with conn.begin():
+            server_rows = [
+                {"id": p.server_id, "name": p.name, "created_at": shape.published_at(0, p.index)}
+                for p in plans
+            ]
+            for start in range(0, len(server_rows), batch_size):
+                conn.execute(servers.insert(), server_rows[start : start + batch_size])
+        batch = Batch()
+        tx = conn.begin()
+        for row, remotes, change in version_rows(shape, plans, id_rng, out):
+            batch.versions.append(row)
+            batch.remotes.extend(remotes)
+            batch.changes.append(change)
+            if len(batch.versions) >= batch_size:
+                batch.write(conn)
+                if out.published % commit_every < batch_size:
+                    tx.commit()
+                    tx = conn.begin()
+                    _progress(out.published, shape.total, started)
+        batch.write(conn)
+        head = out.published
+        for change in out.status_changes:
+            head += 1
+            change["seq"] = head
+        for start in range(0, len(out.status_changes), batch_size):
+            conn.execute(changes.insert(), out.status_changes[start : start + batch_size])
+        conn.execute(update(log_head).where(log_head.c.id == 1).values(seq=head))
+        tx.commit()
+    _progress(out.published, shape.total, started)
+    return head
+
+
+def _progress(done: int, total: int, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    rate = done / elapsed if elapsed else 0.0
+    print(f"  {done:,}/{total:,} versions, {rate:,.0f}/s", file=sys.stderr, flush=True)
+
+
+def finish(engine: Engine) -> None:
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # Fold the WAL into the file: the database is then one file, safe to copy.
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif conn.dialect.name == "postgresql":
+            # A registry that has been running a while has been analysed by autovacuum.
+            conn.commit()
+            conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+
+
+# --- self-check and the driver's hints ------------------------------------------------------
+
+
+def self_check(engine: Engine, shape: Shape, plans: Sequence[ServerPlan], head: int) -> None:
+    """The invariants `registrum serve` relies on, read back through SQL and the store."""
+    sv = server_versions
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(sv)).scalar_one()
+        flagged = conn.execute(select(func.count()).select_from(sv).where(sv.c.is_latest))
+        latest_rows = flagged.scalar_one()
+        seqs = conn.execute(select(func.min(changes.c.seq), func.max(changes.c.seq), func.count()))
+        lo, hi, n = seqs.one()
+    problems = []
+    if total != shape.total:
+        problems.append(f"{total} versions, expected {shape.total}")
+    if latest_rows != shape.servers:
+        problems.append(f"{latest_rows} rows flagged isLatest for {shape.servers} servers")
+    store = SqlServerStore(engine)
+    if store.head() != head or (lo, hi, n) != (1, head, head):
+        problems.append(f"change log seq {lo}..{hi} ({n} rows), head {store.head()}, want {head}")
+    for plan in plans[:: max(1, len(plans) // 25)]:
+        view = store.find_latest(plan.name, include_deleted=True)
+        if view is None or view.version != plan.versions[plan.latest]:
+            problems.append(f"latest of {plan.name}: {view and view.version}")
+        if plan.remote_urls and Status.DELETED not in plan.statuses:
+            # Through the store's own look-up: proves the URL hashes are the ones it computes.
+            with store.write(plan.name) as tx:
+                owner = tx.remote_url_owner(plan.remote_urls[0], str(uuid.UUID(int=0)))
+            if owner != plan.name:
+                problems.append(f"remote URL {plan.remote_urls[0]} owned by {owner}")
+    if problems:
+        raise SystemExit("self-check failed:\n  " + "\n  ".join(problems))
+
+
+def deep_cursor_index(sizes: Sequence[int], page: int = 50) -> int:
+    """A cursor in the last tenth of the list (two full pages still after it) whose next page
+    weighs about what page 1 weighs, so the two differ in depth and not in bytes."""
+    last = max(0, len(sizes) - 2 * page - 1)
+    first = min(last, int(len(sizes) * 0.9))
+    target = sum(sizes[:page])
+    window = sum(sizes[first + 1 : first + 1 + page])
+    best, best_gap = first, abs(window - target)
+    for i in range(first + 1, last + 1):
+        window += sizes[i + page] - sizes[i]  # the page after i: sizes[i+1 .. i+page]
+        if abs(window - target) < best_gap:
+            best, best_gap = i, abs(window - target)
+    return best
+
+
+def hints(shape: Shape, plans: Sequence[ServerPlan]) -> dict[str, Any]:
+    """What the driver asks for, chosen from the plan so that it needs no walk of the list."""
+    live = sorted(
+        (p for p in plans if p.statuses[p.latest] != Status.DELETED), key=lambda p: p.name
+    )
+    deep = live[deep_cursor_index([len(p.body) for p in live])]
+    texts = [f"{p.name} {p.description}".lower() for p in live]
+    fractions = {t: sum(t in x for x in texts) / max(1, len(texts)) for t in COMMON_CANDIDATES}
+    common = min(fractions, key=lambda t: abs(fractions[t] - COMMON_TARGET))
+    selective = live[len(live) // 3]
+    sample = live[len(live) // 2]
+    return {
+        "deep_cursor": f"{deep.name}:{deep.versions[deep.latest]}",
+        "deep_cursor_position": round(live.index(deep) / max(1, len(live)), 4),
+        "selective_term": selective.token,
+        "selective_matches_latest": sum(selective.token in x for x in texts),
+        "common_term": common,
+        "common_fraction_latest": round(fractions[common], 4),
+        "term_fractions_latest": {t: round(f, 4) for t, f in fractions.items()},
+        "sample_name": sample.name,
+        "live_latest": len(live),
+    }
+
+
+def write_meta(path: Path, meta: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def default_meta_path(url: str) -> Path | None:
+    parsed = make_url(storage_engine.normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return Path(parsed.database + ".meta.json")
+    return None
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--servers", type=int, default=2000)
+    p.add_argument("--versions", type=int, default=5, help="versions per server")
+    p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--database-url", required=True, help="sqlite:///path or postgresql://...")
+    p.add_argument("--meta", type=Path, help="where to write the driver's hints (JSON)")
+    p.add_argument("--corpus", type=Path, default=CORPUS, help="real server.json documents")
+    p.add_argument("--deleted", type=float, default=0.01, help="fraction of versions deleted")
+    p.add_argument("--deprecated", type=float, default=0.03, help="fraction deprecated")
+    p.add_argument("--batch", type=int, default=2000, help="rows per executemany")
+    p.add_argument("--commit-every", type=int, default=50_000, help="versions per transaction")
+    p.add_argument("--replace", action="store_true", help="empty an existing database first")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    meta_path = args.meta or default_meta_path(args.database_url)
+    if meta_path is None:
+        raise SystemExit("--meta is required for a database that is not a SQLite file")
+    shape = Shape(args.servers, args.versions, args.seed, args.deleted, args.deprecated)
+    check_schema_known()
+    started = time.perf_counter()
+    templates = load_templates(args.corpus)
+    plans = plan_servers(shape, templates)
+    checked = check_bodies(plans)
+    planned = time.perf_counter() - started
+    print(
+        f"planned {shape.servers:,} servers x {shape.versions} versions from {len(templates)} "
+        f"templates in {planned:.1f} s ({checked} documents validated)",
+        file=sys.stderr,
+    )
+    engine = open_database(args.database_url, args.replace)
+    head = load(engine, shape, plans, args.batch, args.commit_every)
+    finish(engine)
+    loaded = time.perf_counter() - started - planned
+    self_check(engine, shape, plans, head)
+    engine.dispose()
+    elapsed = time.perf_counter() - started
+    meta = {
+        "generator_version": GENERATOR_VERSION,
+        "servers": shape.servers,
+        "versions_per_server": shape.versions,
+        "versions": shape.total,
+        "seed": shape.seed,
+        "templates": len(templates),
+        "change_log_head": head,
+        "seconds": round(elapsed, 1),
+        "versions_per_second": round(shape.total / loaded),
+        **hints(shape, plans),
+    }
+    write_meta(meta_path, meta)
+    print(
+        f"generated {shape.total:,} versions in {elapsed:.1f} s "
+        f"(load {shape.total / loaded:,.0f} versions/s); head {head:,}; hints in {meta_path}",
+        file=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    main()
