@@ -210,7 +210,7 @@ def worker_pids(server_pid: int, workers: int) -> list[int]:
 
 @contextmanager
 def registry_server(
-    database_url: str, workers: int, work: Path
+    database_url: str, workers: int, work: Path, extra_env: dict[str, str]
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = dict(os.environ)
@@ -222,6 +222,7 @@ def registry_server(
             # Publish measures the registry, not package registries: checks off.
             "MCP_REGISTRY_ENABLE_REGISTRY_VALIDATION": "false",
             "MCP_REGISTRY_ENABLE_ANONYMOUS_AUTH": "true",
+            **extra_env,
         }
     )
     argv = [sys.executable, "-m", "registrum", "serve", "--address", f"127.0.0.1:{port}"]
@@ -530,6 +531,7 @@ class Report:
     settings: WrkSettings
     workers: int
     publish_connections: int
+    server_env: dict[str, str]
     database: str
     hints_note: str
     ping: Row | None = None
@@ -562,10 +564,14 @@ def drive(args: argparse.Namespace, work: Path) -> Report:
         settings=settings,
         workers=args.workers,
         publish_connections=args.publish_connections,
+        server_env=args.server_env,
         database=args.label or args.database_url,
         hints_note="",
     )
-    with registry_server(args.database_url, args.workers, work) as (base, server):
+    with registry_server(args.database_url, args.workers, work, args.server_env) as (
+        base,
+        server,
+    ):
         pids = worker_pids(server.pid, args.workers)
         meta = json.loads(args.meta.read_text()) if args.meta and args.meta.is_file() else None
         hints = hints_from_meta(meta) if meta else hints_by_walking(base)
@@ -662,8 +668,9 @@ def markdown(report: Report) -> str:
         "",
         f"- date: {report.date}",
         f"- machine: {m['cpu']}, {m['memory']} RAM, Linux {m['kernel']}; {m['python']}, "
-        f"{m['database']}, {m['wrk']}, nginx {m['nginx']}",
-        f"- registrum: {m['registrum']}; {report.workers} worker(s); database {report.database}",
+        f"{m['database']}, {m['wrk']}, {m['nginx']}",
+        f"- registrum: {m['registrum']}; {report.workers} worker(s); database {report.database}"
+        + "".join(f"; `{k}={v}`" for k, v in report.server_env.items()),
         f"- load: `wrk -t{s.threads} -c{s.connections} -d{s.duration}` after a {s.warmup} "
         f"warm-up; publish with {report.publish_connections} connections. "
         "wrk and the server share the same cores.",
@@ -708,8 +715,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--markdown", type=Path, help="also write the Markdown report here")
     p.add_argument("--json", type=Path, help="also write the raw results here")
     p.add_argument("--label", help="how to name the database in the report")
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for registrum serve (repeatable), e.g. a cache setting",
+    )
     p.add_argument("--command", help="the command line to print (bench/run.py passes its own)")
     args = p.parse_args(argv)
+    args.server_env = dict(item.split("=", 1) for item in args.server_env)
     if args.meta is None:
         parsed = make_url(storage_engine.normalise_url(args.database_url))
         if parsed.get_backend_name() == "sqlite" and parsed.database:

@@ -156,7 +156,12 @@ def words_of(templates: Sequence[dict[str, Any]]) -> list[str]:
     for t in templates:
         source = t["name"].split("/")[-1].replace("-", " ").replace("_", " ").replace(".", " ")
         for word in (source + " " + t["description"]).lower().split():
-            if word.isalpha() and 3 <= len(word) <= 10 and word not in {"mcp", "server"}:
+            if (
+                word.isascii()
+                and word.isalpha()
+                and 3 <= len(word) <= 10
+                and word not in {"mcp", "server"}
+            ):
                 found.add(word)
     return sorted(found)
 
@@ -686,10 +691,10 @@ def self_check(engine: Engine, shape: Shape, plans: Sequence[ServerPlan], head: 
 
 
 def deep_cursor_index(sizes: Sequence[int], page: int = 50) -> int:
-    """A cursor in the last tenth of the list (two full pages still after it) whose next page
+    """A cursor in the last quarter of the list (two full pages still after it) whose next page
     weighs about what page 1 weighs, so the two differ in depth and not in bytes."""
     last = max(0, len(sizes) - 2 * page - 1)
-    first = min(last, int(len(sizes) * 0.9))
+    first = min(last, int(len(sizes) * 0.75))
     target = sum(sizes[:page])
     window = sum(sizes[first + 1 : first + 1 + page])
     best, best_gap = first, abs(window - target)

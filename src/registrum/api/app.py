@@ -11,6 +11,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 import registrum
 from registrum.api import openapi, problems
+from registrum.api.cache import ResponseCache
 from registrum.api.context import ApiContext, strict_query
 from registrum.api.middleware import BodyLimitMiddleware, RawPathMiddleware
 from registrum.api.routes import auth, meta, publish, servers, validate
@@ -91,4 +92,11 @@ def create_app(ctx: ApiContext) -> FastAPI:
     openapi.install(app)
     app.add_middleware(BodyLimitMiddleware, limit=ctx.max_body_bytes)
     app.add_middleware(RawPathMiddleware)
+    # Outermost: a repeated read is answered before anything else runs.
+    app.add_middleware(
+        ResponseCache,
+        token=ctx.query.change_token,
+        head=ctx.query.head,
+        max_bytes=ctx.response_cache_bytes,
+    )
     return app

@@ -37,6 +37,7 @@ class ApiContext:
     github_client_id: str = ""
     build: BuildInfo = field(default_factory=BuildInfo)
     max_body_bytes: int = 1024 * 1024
+    response_cache_bytes: int = 64 * 1024 * 1024
 
 
 def context(request: Request) -> ApiContext:

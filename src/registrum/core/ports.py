@@ -110,3 +110,8 @@ class ServerStore(Protocol):
     def head(self) -> int:
         """The ``seq`` of the newest change-log entry (0 when empty)."""
         ...
+
+    def change_token(self) -> int:
+        """A number that changes whenever any process commits a write; cheap enough to ask
+        on every request. Only compared with earlier values from the same store object."""
+        ...

@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     seed_from: str = ""
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     workers: int = Field(default=1, ge=1, le=64)
+    response_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        le=16 * 1024**3,
+        description="memory per worker for answers to repeated reads (0 = off)",
+    )
     log_level: str = "info"
 
     @field_validator("server_address")

@@ -44,6 +44,7 @@ class Registry:
     def close(self) -> None:
         if self.fetcher is not None:
             self.fetcher.close()
+        self.store.close()
         self.engine.dispose()
 
     def describe_verification(self) -> list[str]:
@@ -134,6 +135,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         github_client_id=settings.github_client_id,
         build=BuildInfo(settings.version, settings.git_commit, settings.build_time),
         max_body_bytes=settings.max_body_bytes,
+        response_cache_bytes=settings.response_cache_bytes,
     )
     return Registry(settings, engine, store, context, fetcher)
 

@@ -59,6 +59,14 @@ class QueryService:
         next_cursor = f"{items[-1].name}:{items[-1].version}" if len(items) == limit else None
         return Page(items, next_cursor)
 
+    def head(self) -> int:
+        """The change log's head: what answers computed now reflect at least."""
+        return self._store.head()
+
+    def change_token(self) -> int:
+        """Changes whenever anything is written, by any process (see ``ServerStore``)."""
+        return self._store.change_token()
+
     def versions(self, name: str, *, include_deleted: bool = False) -> list[VersionView]:
         views = self._store.versions_by_name(name, include_deleted)
         if not views:

@@ -6,6 +6,7 @@ Reads select plain tuples (no ORM objects) and hand the stored JSON text through
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -234,6 +235,29 @@ class SqlServerStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
+        self._token_lock = threading.Lock()
+        self._token_conn: Any = None
+
+    def change_token(self) -> int:
+        if self._postgres:
+            return self.head()
+        # SQLite: `PRAGMA data_version` on a connection of our own changes whenever another
+        # connection, of any process, commits — a read of shared memory, no query.
+        with self._token_lock:
+            if self._token_conn is None:
+                self._token_conn = self._engine.raw_connection()
+            cursor = self._token_conn.cursor()
+            try:
+                cursor.execute("PRAGMA data_version")
+                return int(cursor.fetchone()[0])
+            finally:
+                cursor.close()
+
+    def close(self) -> None:
+        with self._token_lock:
+            if self._token_conn is not None:
+                self._token_conn.close()
+                self._token_conn = None
 
     @contextmanager
     def write(self, *names: str) -> Iterator[SqlWriteSession]:

@@ -1,0 +1,183 @@
+"""A response cache for the read API, keyed on the request and the database's change token.
+
+Reads vastly outnumber writes (clients poll the list; VS Code asks for the same first page
+again and again), and every answer is a pure function of the request and the stored data.
+So a GET of a read path is answered from memory when the same request was answered since
+the last committed write — at about the cost of a fixed-bytes route, before routing,
+validation or the database are touched.
+
+Invalidation asks the store for its *change token* on every request: a number that changes
+whenever any process commits a write (``PRAGMA data_version`` on SQLite, the change log's
+head on PostgreSQL). The token is read before the request is handled and the entry is kept
+under it, so an answer can only be served while nothing has been written since it was
+computed.
+
+Every read answer also carries a strong ``ETag`` made of the change log's head (read before
+the answer is computed, so it never claims newer data than it holds) and the request; a
+matching ``If-None-Match`` gets ``304 Not Modified`` with no body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# The read paths: list, versions, one version (both prefixes).
+_READ_PATH: Final = re.compile(rb"^/v0(?:\.1)?/servers(?:/[^/]+/versions(?:/[^/]+)?)?$")
+_CACHEABLE_STATUS: Final = frozenset({200, 404})  # 404: polling for a server not yet there
+_DROPPED: Final = frozenset({b"content-length", b"etag", b"date", b"server"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    token: int
+    etag: bytes
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    @property
+    def validated(self) -> bool:
+        """Only a 200 carries an ETag and can be revalidated (RFC 9110 §15.4.5)."""
+        return self.status == 200
+
+
+def _etag(head: int, key: bytes) -> bytes:
+    digest = hashlib.blake2b(key, digest_size=8).hexdigest()
+    return f'"{head}-{digest}"'.encode()
+
+
+def _matches(if_none_match: bytes | None, etag: bytes) -> bool:
+    if not if_none_match:
+        return False
+    candidates = [c.strip() for c in if_none_match.split(b",")]
+    return b"*" in candidates or etag in candidates or b"W/" + etag in candidates
+
+
+class ResponseCache:
+    """ASGI middleware. ``token`` and ``head`` are the store's (cheap, thread-safe);
+    ``max_bytes`` bounds the memory held (0 turns caching off, ETags stay)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        token: Callable[[], int],
+        head: Callable[[], int],
+        max_bytes: int = 64 * 1024 * 1024,
+        max_entry_bytes: int = 2 * 1024 * 1024,
+    ) -> None:
+        self.app = app
+        self._token = token
+        self._head = head
+        self._max_bytes = max_bytes
+        self._max_entry = min(max_entry_bytes, max_bytes)
+        self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
+        self._size = 0
+        self._seen = -1
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def _lookup(self, key: bytes, token: int) -> _Entry | None:
+        with self._lock:
+            if token != self._seen:
+                self._entries.clear()
+                self._size = 0
+                self._seen = token
+                return None
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def _store(self, key: bytes, entry: _Entry) -> None:
+        size = len(entry.body) + len(key) + 256
+        if size > self._max_entry:
+            return
+        with self._lock:
+            if entry.token != self._seen:
+                return  # written meanwhile: the answer may already be stale
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= len(old.body) + len(key) + 256
+            self._entries[key] = entry
+            self._size += size
+            while self._size > self._max_bytes and self._entries:
+                dropped_key, dropped = self._entries.popitem(last=False)
+                self._size -= len(dropped.body) + len(dropped_key) + 256
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        path: bytes = scope.get("raw_path") or scope["path"].encode()
+        path = path.split(b"?", 1)[0]
+        if not _READ_PATH.match(path):
+            await self.app(scope, receive, send)
+            return
+        key = path + b"?" + scope.get("query_string", b"")
+        if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
+        token = self._token()
+        entry = self._lookup(key, token) if self._max_bytes else None
+        if entry is not None:
+            self.hits += 1
+            await self._answer(send, entry, if_none_match)
+            return
+        self.misses += 1
+        # The ETag's head is read before the answer is computed: it may understate what the
+        # answer holds, never overstate it.
+        head = await run_in_threadpool(self._head)
+        etag = _etag(head, key)
+        if _matches(if_none_match, etag):
+            await self._not_modified(send, etag)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                if start is None:
+                    return
+                status = start["status"]
+                headers = [(k, v) for k, v in start.get("headers", []) if k not in _DROPPED]
+                body = b"".join(chunks)
+                cached = _Entry(token, etag, status, headers, body)
+                if status in _CACHEABLE_STATUS:
+                    self._store(key, cached)
+                await self._answer(send, cached, None)
+                return
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+    @staticmethod
+    async def _answer(send: Send, entry: _Entry, if_none_match: bytes | None) -> None:
+        if entry.validated and _matches(if_none_match, entry.etag):
+            await ResponseCache._not_modified(send, entry.etag)
+            return
+        headers = [*entry.headers, (b"content-length", str(len(entry.body)).encode())]
+        if entry.validated:
+            headers.append((b"etag", entry.etag))
+        await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+        await send({"type": "http.response.body", "body": entry.body})
+
+    @staticmethod
+    async def _not_modified(send: Send, etag: bytes) -> None:
+        await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag)]})
+        await send({"type": "http.response.body", "body": b""})
