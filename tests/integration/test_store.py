@@ -15,7 +15,7 @@ from registrum.core.permissions import SYSTEM
 from registrum.services.moderation import ModerationService
 from registrum.services.publish import PublishService
 from registrum.storage import engine as storage_engine
-from registrum.storage.tables import changes, metadata
+from registrum.storage.tables import changes, in_models, metadata
 from tests.factories import server_json
 
 
@@ -26,7 +26,9 @@ def _seqs(registry) -> list[int]:
 
 def test_migrations_match_the_table_models(registry):
     with registry.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_object": in_models}), metadata
+        )
     assert diff == []
 
 
@@ -34,7 +36,7 @@ def test_migrating_twice_is_a_no_op(registry):
     storage_engine.migrate(registry.engine)
     storage_engine.migrate(registry.engine)
     with registry.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
 
 
 def test_sessions_are_set_up_for_durability_and_utc(registry):
@@ -182,20 +184,51 @@ def test_racing_duplicate_publishes_give_exactly_one_success(registry):
 
 
 def test_upgrading_from_the_first_schema_keeps_the_data(blank_database_url):
+    """Rows written under the first schema survive every migration, and the later ones
+    fill in what they add (0005: the folded description and the search index)."""
+    from datetime import datetime
+
     from alembic import command
 
+    from registrum.core.records import ListQuery
     from registrum.storage.repositories import SqlServerStore
 
     engine = storage_engine.create(blank_database_url)
     command.upgrade(storage_engine.alembic_config(engine), "0001")
+    at = datetime(2026, 1, 1)
+    body = '{"name":"io.github.alice/meteo","description":"Prévisions MÉTÉO","version":"1.0.0"}'
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO servers (id, name, created_at) VALUES ('s1', :n, :at)"),
+            {"n": "io.github.alice/meteo", "at": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO server_versions (id, server_id, name, version, description, status,"
+                " status_changed_at, published_at, updated_at, is_latest, body) VALUES"
+                " ('v1', 's1', :n, '1.0.0', :d, 'active', :at, :at, :at, :latest, :b)"
+            ),
+            {
+                "n": "io.github.alice/meteo",
+                "d": "Prévisions MÉTÉO",
+                "at": at,
+                "latest": True,
+                "b": body,
+            },
+        )
     store = SqlServerStore(engine)
-    PublishService(store).publish(server_json(), SYSTEM)
     before = list(store.iter_all())
     storage_engine.migrate(engine)
     assert list(store.iter_all()) == before
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_object": in_models}), metadata
+        )
     assert diff == []
+    for term in ("météo", "MÉTÉO", "prévisions", "alice/met"):
+        found = store.list_page(ListQuery(limit=10, search=term))
+        assert [v.version_id for v in found] == ["v1"], term
+    store.close()
     engine.dispose()
 
 

@@ -28,6 +28,22 @@ def _ordered(length: int) -> String:
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
+# Search indexes are backend-specific (an FTS5 table on SQLite, trigram GIN indexes on
+# PostgreSQL) and live in migration 0005 only; the drift check leaves them out.
+SEARCH_OBJECTS = (
+    "search_index",
+    "ix_server_versions_name_trgm",
+    "ix_server_versions_description_trgm",
+)
+
+
+def in_models(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's ``include_object``: whether the models describe this database object."""
+    return not (name or "").startswith(SEARCH_OBJECTS)
+
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -54,6 +70,9 @@ server_versions = Table(
     Column("name", _ordered(200), nullable=False),
     Column("version", _ordered(255), nullable=False),
     Column("description", String(400), nullable=False, server_default=""),
+    # Case-folded by the application for search (migration 0005): the same folding on every
+    # backend and locale. Searched through trigram indexes that only migrations declare.
+    Column("description_folded", Text(), nullable=False, server_default=""),
     Column("status", String(16), nullable=False),
     Column("status_message", Text(), nullable=True),
     Column("status_changed_at", DateTime(), nullable=False),

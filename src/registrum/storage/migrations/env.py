@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from registrum.storage.tables import metadata
+from registrum.storage.tables import in_models, metadata
 
 engine = context.config.attributes["engine"]
 
@@ -12,6 +12,7 @@ with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_object=in_models,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
