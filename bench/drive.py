@@ -7,6 +7,7 @@ route (/v0.1/ping) and nginx serving the list-call page as a static file.
 The database should come from bench/generate.py, whose ``<database>.meta.json`` names a deep
 cursor and the search terms; without it they are found by walking the list. Publish adds rows:
 drive a copy (bench/run.py does). Needs wrk and nginx (Debian packages ``wrk``, ``nginx``).
+``--server-env MCP_REGISTRY_RESPONSE_CACHE_BYTES=0`` measures the read path without its cache.
 """
 
 from __future__ import annotations

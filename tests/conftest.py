@@ -27,7 +27,8 @@ TEST_SEED = "11" * 32
 # takes the `database_url` fixture runs once on SQLite and once on it.
 POSTGRES = os.environ.get("REGISTRUM_TEST_POSTGRES", "")
 BACKENDS = ("sqlite", "postgresql")
-_TEMPLATE = "registrum_template"
+# One template per pytest-xdist worker (gw0, gw1, ...), so parallel workers never share one.
+_TEMPLATE = f"registrum_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def postgres_url(database: str) -> str:

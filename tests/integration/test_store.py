@@ -45,6 +45,7 @@ def test_sessions_are_set_up_for_durability_and_utc(registry):
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         else:
             assert conn.exec_driver_sql("SHOW timezone").scalar() == "UTC"
+            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
 
 
 def test_timestamps_survive_a_database_in_another_time_zone(registry):

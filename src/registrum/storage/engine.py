@@ -73,7 +73,9 @@ def create(url: str) -> Engine:
         max_overflow=20,
         # Timestamps are stored without a zone and meant as UTC: a server or database whose
         # default time zone is another must not shift them on the way in or out.
-        connect_args={"options": "-c timezone=UTC"},
+        # Custom plans always: a prepared statement's generic plan cannot see a search
+        # pattern, and would skip the trigram indexes for it.
+        connect_args={"options": "-c timezone=UTC -c plan_cache_mode=force_custom_plan"},
     )
 
 
