@@ -40,7 +40,7 @@ class ApiContext:
     response_cache_bytes: int = 64 * 1024 * 1024
 
 
-def context(request: Request) -> ApiContext:
+async def context(request: Request) -> ApiContext:
     ctx: ApiContext = request.app.state.context
     return ctx
 
@@ -74,7 +74,7 @@ def decode_segment(raw: str, what: str) -> str:
     return value
 
 
-def strict_query(request: Request) -> None:
+async def strict_query(request: Request) -> None:
     """Refuse a query string whose escapes do not decode to UTF-8.
 
     The framework would put U+FFFD in their place and go on to search for (or page from)
@@ -94,7 +94,7 @@ def strict_query(request: Request) -> None:
             ) from exc
 
 
-def principal(
+async def principal(
     ctx: Context,
     # Documented as the bearerAuth security scheme instead (see api/openapi.py).
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,

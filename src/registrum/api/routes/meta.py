@@ -26,7 +26,7 @@ def _json(obj: Any) -> Response:
     response_class=Response,
     responses=responses(200, "HealthResponse"),
 )
-def health(ctx: Context) -> Response:
+async def health(ctx: Context) -> Response:
     body: dict[str, Any] = {"status": "ok"}
     if ctx.github_client_id:
         body["github_client_id"] = ctx.github_client_id
@@ -41,7 +41,7 @@ def health(ctx: Context) -> Response:
     response_class=Response,
     responses=responses(200, "PingResponse"),
 )
-def ping() -> Response:
+async def ping() -> Response:
     return _json({"pong": True})
 
 
@@ -53,6 +53,6 @@ def ping() -> Response:
     response_class=Response,
     responses=responses(200, "VersionResponse"),
 )
-def version(ctx: Context) -> Response:
+async def version(ctx: Context) -> Response:
     b = ctx.build
     return _json({"version": b.version, "git_commit": b.git_commit, "build_time": b.build_time})
