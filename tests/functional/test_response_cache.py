@@ -133,3 +133,24 @@ def test_writes_and_other_routes_pass_through(client: TestClient, publish) -> No
     assert "etag" not in r.headers
     assert client.get("/v0.1/ping").json() == {"pong": True}
     assert "etag" not in client.get("/v0.1/health").headers
+
+
+def test_a_dropped_database_connection_does_not_stall_invalidation(
+    client: TestClient, registry: Registry, publish
+) -> None:
+    """PostgreSQL restarts or a proxy drops idle connections: the change token's own
+    connection is lost, and the cache must still see the next write."""
+    publish(server_json(NAME))
+    assert b"1.1.0" not in client.get(LIST).content
+    if registry.engine.dialect.name == "postgresql":
+        with registry.engine.connect() as conn:
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+    else:
+        registry.store._token_conn.close()  # the same loss, as SQLite can have it
+    publish(server_json(NAME, "1.1.0"))
+    assert b"1.1.0" in client.get(LIST).content
+    publish(server_json(NAME, "1.2.0"))
+    assert b"1.2.0" in client.get(LIST).content  # and it reconnected

@@ -5,6 +5,7 @@ Reads select plain tuples (no ORM objects) and hand the stored JSON text through
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Iterator, Sequence
@@ -123,6 +124,9 @@ def _phrase(folded: str) -> str:
     """An FTS5 phrase matching ``folded`` literally: with the trigram tokenizer a phrase is
     a substring."""
     return '"' + folded.replace('"', '""') + '"'
+
+
+_TOKEN_SQL = {False: "PRAGMA data_version", True: "SELECT seq FROM log_head WHERE id = 1"}
 
 
 def _after(name: str, version: str) -> Any:
@@ -267,19 +271,35 @@ class SqlServerStore:
         self._token_conn: Any = None
 
     def change_token(self) -> int:
-        if self._postgres:
-            return self.head()
-        # SQLite: `PRAGMA data_version` on a connection of our own changes whenever another
-        # connection, of any process, commits — a read of shared memory, no query.
+        # Asked on every read request, so on a connection of its own, outside the pool: no
+        # checkout, no pre-ping, no transaction left open.
+        # SQLite: `PRAGMA data_version` changes whenever another connection, of any process,
+        # commits — a read of shared memory. PostgreSQL: the log head, one indexed row.
         with self._token_lock:
-            if self._token_conn is None:
-                self._token_conn = self._engine.raw_connection()
-            cursor = self._token_conn.cursor()
             try:
-                cursor.execute("PRAGMA data_version")
-                return int(cursor.fetchone()[0])
-            finally:
-                cursor.close()
+                if self._token_conn is None:
+                    self._token_conn = self._engine.raw_connection()
+                    if self._postgres:
+                        self._token_conn.driver_connection.autocommit = True
+                cursor = self._token_conn.cursor()
+                try:
+                    cursor.execute(_TOKEN_SQL[self._postgres])
+                    return int(cursor.fetchone()[0])
+                finally:
+                    cursor.close()
+            except Exception:
+                # A dropped connection (a restarted database): start over next time, and
+                # answer through the pool now.
+                self._drop_token_conn()
+        # The log head changes with every write too; on SQLite it is negated so that it can
+        # never equal a data_version read before or after.
+        return self.head() if self._postgres else -1 - self.head()
+
+    def _drop_token_conn(self) -> None:
+        if self._token_conn is not None:
+            with contextlib.suppress(Exception):  # it is being thrown away either way
+                self._token_conn.invalidate()
+            self._token_conn = None
 
     def close(self) -> None:
         with self._token_lock:
