@@ -114,10 +114,16 @@ _REMOTE_OWNER = (
 # Below this many matches a search goes through the SQLite trigram index; at or above it,
 # walking the list in order finds a page sooner (the page is full after a few rows).
 SELECTIVE = 2000
-_PROBE = text(
-    "SELECT count(*) FROM (SELECT 1 FROM search_index WHERE search_index MATCH :phrase "
-    "LIMIT :enough)"
-).bindparams(enough=SELECTIVE)
+_BY_TRIGRAMS = text(
+    "SELECT rowid FROM search_index WHERE search_index MATCH :phrase LIMIT :enough"
+).bindparams(enough=SELECTIVE + 1)
+_IDS_OF = text("SELECT version_id FROM search_index WHERE rowid IN :rowids").bindparams(
+    bindparam("rowids", expanding=True)
+)
+_BY_SCAN = text(
+    "SELECT version_id FROM search_index WHERE name LIKE :pattern ESCAPE '\\' "
+    "OR description LIKE :pattern ESCAPE '\\' LIMIT :enough"
+).bindparams(enough=SELECTIVE + 1)
 
 
 def _phrase(folded: str) -> str:
@@ -125,6 +131,10 @@ def _phrase(folded: str) -> str:
     a substring."""
     return '"' + folded.replace('"', '""') + '"'
 
+
+# Written as the partial indexes' own predicate: SQLite uses a partial index only for a query
+# term identical to its WHERE, and SQLAlchemy renders the column as `is_latest = 1` there.
+_IS_LATEST = text("server_versions.is_latest")
 
 _TOKEN_SQL = {False: "PRAGMA data_version", True: "SELECT seq FROM log_head WHERE id = 1"}
 
@@ -327,7 +337,7 @@ class SqlServerStore:
         if not q.include_deleted:
             stmt = stmt.where(_sv.c.status != Status.DELETED.value)
         if q.latest_only:
-            stmt = stmt.where(_sv.c.is_latest)
+            stmt = stmt.where(_IS_LATEST)
         if q.version is not None:
             stmt = stmt.where(_sv.c.version == q.version)
         if q.updated_since is not None:
@@ -358,21 +368,26 @@ class SqlServerStore:
             _sv.c.name.like(pattern, escape="\\"),
             _sv.c.description_folded.like(pattern, escape="\\"),
         )
-        if len(folded) < 3 or not self._selective(folded):
-            # A term that matches many rows is found fastest by walking the list in order and
-            # stopping at the page's end; the index is for the rare ones.
-            return scan
-        return _sv.c.id.in_(
-            select(text("version_id"))
-            .select_from(text("search_index"))
-            .where(text("search_index MATCH :phrase"))
-            .params(phrase=_phrase(folded))
-        )
+        ids = self._matching_ids(folded, pattern)
+        # Many matches: walking the list in order fills a page after a few rows. Few: read
+        # exactly those rows.
+        return scan if ids is None else _sv.c.id.in_(ids)
 
-    def _selective(self, folded: str) -> bool:
+    def _matching_ids(self, folded: str, pattern: str) -> list[str] | None:
+        """The ids of every version matching, from the SQLite search index, or None when
+        there are more than SELECTIVE (one pass either way)."""
         with self._engine.connect() as conn:
-            found = conn.execute(_PROBE, {"phrase": _phrase(folded)}).scalar_one()
-        return int(found) < SELECTIVE
+            if len(folded) < 3:
+                # Shorter than a trigram: the index cannot narrow it down, but its rows are
+                # a small fraction of the table's, so scanning them is the cheaper full pass.
+                ids = [r[0] for r in conn.execute(_BY_SCAN, {"pattern": pattern})]
+            else:
+                # Row numbers come from the index alone; only a few are then looked up.
+                found = [r[0] for r in conn.execute(_BY_TRIGRAMS, {"phrase": _phrase(folded)})]
+                if len(found) > SELECTIVE:
+                    return None
+                ids = [r[0] for r in conn.execute(_IDS_OF, {"rowids": found})] if found else []
+        return ids if len(ids) <= SELECTIVE else None
 
     def versions_by_name(self, name: str, include_deleted: bool) -> list[VersionView]:
         stmt = select(*_VIEW_COLUMNS).where(_sv.c.name == name)
@@ -388,7 +403,7 @@ class SqlServerStore:
         return rows[0] if rows else None
 
     def find_latest(self, name: str, include_deleted: bool) -> VersionView | None:
-        stmt = select(*_VIEW_COLUMNS).where(and_(_sv.c.name == name, _sv.c.is_latest))
+        stmt = select(*_VIEW_COLUMNS).where(and_(_sv.c.name == name, _IS_LATEST))
         if not include_deleted:
             stmt = stmt.where(_sv.c.status != Status.DELETED.value)
         rows = self._read(stmt.order_by(_sv.c.published_at.desc()).limit(1))

@@ -92,9 +92,11 @@ server_versions = Table(
         sqlite_where=text("is_latest"),
         postgresql_where=text("is_latest"),
     ),
+    # The list's order among latest versions (migration 0006): VS Code's list call.
     Index(
-        "ix_server_versions_latest_name",
+        "ix_server_versions_latest_name_version",
         "name",
+        "version",
         sqlite_where=text("is_latest"),
         postgresql_where=text("is_latest"),
     ),
