@@ -59,13 +59,11 @@ def postgres_template() -> Iterator[str]:
     _admin(f"DROP DATABASE IF EXISTS {_TEMPLATE} WITH (FORCE)")
 
 
-def fresh_postgres(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A new, migrated PostgreSQL database for one test, dropped afterwards."""
-    if not POSTGRES:
-        postgres_url("postgres")  # skips, saying why
-    template = request.getfixturevalue("postgres_template")
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    _admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+def throwaway_postgres(prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (a copy of ``template``, or empty), dropped afterwards."""
+    postgres_url("postgres")  # skips, saying why, without PostgreSQL
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    _admin(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
     try:
         yield postgres_url(name)
     finally:
@@ -77,23 +75,19 @@ def blank_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     """An empty database (no schema) on each backend, for migration tests."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'blank.db'}"
-        return
-    postgres_url("postgres")  # skips without PostgreSQL
-    name = f"blank_{uuid.uuid4().hex[:16]}"
-    _admin(f"CREATE DATABASE {name}")
-    try:
-        yield postgres_url(name)
-    finally:
-        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    else:
+        yield from throwaway_postgres("blank")
 
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The registry database of one test: a SQLite file, or a PostgreSQL database."""
+    """The registry database of one test: a SQLite file, or a new PostgreSQL database
+    copied from one migrated once per run."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'registry.db'}"
     else:
-        yield from fresh_postgres(request)
+        postgres_url("postgres")
+        yield from throwaway_postgres("test", request.getfixturevalue("postgres_template"))
 
 
 @pytest.fixture
