@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,17 @@ def make_settings(tmp_path: Path, registry_urls: dict[str, str]) -> Settings:
         registry_urls=registry_urls,
         verify_timeout=1.0,
     )
+
+
+@contextmanager
+def app_on(settings: Settings) -> Iterator[tuple[Registry, TestClient]]:
+    """A registry built from ``settings`` and a client of its API, closed afterwards."""
+    registry = build(settings)
+    try:
+        with TestClient(create_app(registry.context)) as api:
+            yield registry, api
+    finally:
+        registry.close()
 
 
 @pytest.fixture
@@ -259,16 +271,15 @@ def test_an_oversized_upstream_answer_is_a_502(
     upstreams.publish_all()
     upstreams.pypi.faults.oversize = 50_000
     settings = make_settings(tmp_path, upstreams.urls())
-    registry = build(settings.model_copy(update={"verify_max_response_bytes": 10_000}))
-    try:
-        with TestClient(create_app(registry.context)) as api:
-            doc = server_json(NAME, packages=[pkg("pypi", "weather-mcp")])
-            r = api.post("/v0.1/publish", json=doc, headers=publisher)
+    with app_on(settings.model_copy(update={"verify_max_response_bytes": 10_000})) as (
+        registry,
+        api,
+    ):
+        doc = server_json(NAME, packages=[pkg("pypi", "weather-mcp")])
+        r = api.post("/v0.1/publish", json=doc, headers=publisher)
         assert r.status_code == 502
         assert "MCP_REGISTRY_VERIFY_MAX_RESPONSE_BYTES" in r.json()["detail"]
         assert registry.store.head() == 0
-    finally:
-        registry.close()
 
 
 def test_refusal_wins_over_a_transient_failure_and_notes_it(
@@ -289,21 +300,17 @@ def test_unconfigured_and_unknown_types(
     upstreams.publish_all()
     urls = upstreams.urls()
     del urls["cargo"]
-    registry = build(make_settings(tmp_path, urls))
-    try:
-        with TestClient(create_app(registry.context)) as api:
-            doc = server_json(NAME, packages=[pkg("cargo", "weather-mcp")])
-            r = api.post("/v0.1/publish", json=doc, headers=publisher)
-            assert r.status_code == 400
-            assert "MCP_REGISTRY_CARGO_REGISTRY_URLS" in r.json()["detail"]
-            doc = server_json(NAME, packages=[pkg("gem", "weather")])
-            r = api.post("/v0.1/publish", json=doc, headers=publisher)
-            assert r.status_code == 400
-            assert "unsupported registry type: gem" in r.json()["detail"]
-            assert r.json()["errors"][0]["location"] == "body.packages[0].registryType"
+    with app_on(make_settings(tmp_path, urls)) as (registry, api):
+        doc = server_json(NAME, packages=[pkg("cargo", "weather-mcp")])
+        r = api.post("/v0.1/publish", json=doc, headers=publisher)
+        assert r.status_code == 400
+        assert "MCP_REGISTRY_CARGO_REGISTRY_URLS" in r.json()["detail"]
+        doc = server_json(NAME, packages=[pkg("gem", "weather")])
+        r = api.post("/v0.1/publish", json=doc, headers=publisher)
+        assert r.status_code == 400
+        assert "unsupported registry type: gem" in r.json()["detail"]
+        assert r.json()["errors"][0]["location"] == "body.packages[0].registryType"
         assert registry.store.head() == 0
-    finally:
-        registry.close()
 
 
 def test_packages_are_checked_concurrently(

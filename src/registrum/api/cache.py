@@ -49,6 +49,11 @@ class _Entry:
         return self.status == 200
 
 
+def _footprint(key: bytes, entry: _Entry) -> int:
+    """Bytes an entry holds, roughly: its body and key, and a flat allowance for the rest."""
+    return len(entry.body) + len(key) + 256
+
+
 def _etag(head: int, key: bytes) -> bytes:
     digest = hashlib.blake2b(key, digest_size=8).hexdigest()
     return f'"{head}-{digest}"'.encode()
@@ -83,8 +88,6 @@ class ResponseCache:
         self._size = 0
         self._seen = -1
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def _lookup(self, key: bytes, token: int) -> _Entry | None:
         with self._lock:
@@ -99,7 +102,7 @@ class ResponseCache:
             return entry
 
     def _store(self, key: bytes, entry: _Entry) -> None:
-        size = len(entry.body) + len(key) + 256
+        size = _footprint(key, entry)
         if size > self._max_entry:
             return
         with self._lock:
@@ -107,12 +110,11 @@ class ResponseCache:
                 return  # written meanwhile: the answer may already be stale
             old = self._entries.pop(key, None)
             if old is not None:
-                self._size -= len(old.body) + len(key) + 256
+                self._size -= _footprint(key, old)
             self._entries[key] = entry
             self._size += size
             while self._size > self._max_bytes and self._entries:
-                dropped_key, dropped = self._entries.popitem(last=False)
-                self._size -= len(dropped.body) + len(dropped_key) + 256
+                self._size -= _footprint(*self._entries.popitem(last=False))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -125,13 +127,12 @@ class ResponseCache:
             return
         key = path + b"?" + scope.get("query_string", b"")
         if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
-        token = self._token()
+        # With no memory for answers there is nothing to validate: skip the token.
+        token = self._token() if self._max_bytes else 0
         entry = self._lookup(key, token) if self._max_bytes else None
         if entry is not None:
-            self.hits += 1
             await self._answer(send, entry, if_none_match)
             return
-        self.misses += 1
         # The ETag's head is read before the answer is computed: it may understate what the
         # answer holds, never overstate it.
         head = self._head()  # one indexed row: cheaper inline than a thread hop

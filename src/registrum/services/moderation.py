@@ -171,14 +171,15 @@ class ModerationService:
                 [Problem("version", f"version must be '{version}'", document.version)],
             )
         body = canonical_body(document)
-        current = self._store.find_version(name, version, include_deleted=True)
-        if current is None:
-            raise NotFoundError(VERSION_NOT_FOUND)
-        if self._ownership is not None and current.status != Status.DELETED.value:
+        if self._ownership is not None and document.packages:
             # As the official registry does: an edit may not name packages the server does
             # not own, but a deleted version is not served, so it is not checked. Before the
-            # transaction, like publishing.
-            self._ownership.check(document)
+            # transaction, like publishing (the write below finds the version again).
+            current = self._store.find_version(name, version, include_deleted=True)
+            if current is None:
+                raise NotFoundError(VERSION_NOT_FOUND)
+            if current.status != Status.DELETED.value:
+                self._ownership.check(document)
         with self._store.write(name) as tx:
             server_id = tx.find_server_id(name)
             view = tx.find(server_id, version) if server_id else None

@@ -388,19 +388,18 @@ class SqlServerStore:
 
     def _matching_ids(self, folded: str, pattern: str) -> list[str] | None:
         """The ids of every version matching, from the SQLite search index, or None when
-        there are more than SELECTIVE (one pass either way)."""
+        there are more than SELECTIVE."""
         with self._engine.connect() as conn:
             if len(folded) < 3:
                 # Shorter than a trigram: the index cannot narrow it down, but its rows are
                 # a small fraction of the table's, so scanning them is the cheaper full pass.
                 ids = [r[0] for r in conn.execute(_BY_SCAN, {"pattern": pattern})]
-            else:
-                # Row numbers come from the index alone; only a few are then looked up.
-                found = [r[0] for r in conn.execute(_BY_TRIGRAMS, {"phrase": _phrase(folded)})]
-                if len(found) > SELECTIVE:
-                    return None
-                ids = [r[0] for r in conn.execute(_IDS_OF, {"rowids": found})] if found else []
-        return ids if len(ids) <= SELECTIVE else None
+                return ids if len(ids) <= SELECTIVE else None
+            # Row numbers come from the index alone; only a few are then looked up.
+            found = [r[0] for r in conn.execute(_BY_TRIGRAMS, {"phrase": _phrase(folded)})]
+            if len(found) > SELECTIVE:
+                return None
+            return [r[0] for r in conn.execute(_IDS_OF, {"rowids": found})] if found else []
 
     def versions_by_name(self, name: str, include_deleted: bool) -> list[VersionView]:
         stmt = select(*_VIEW_COLUMNS).where(_sv.c.name == name)

@@ -18,12 +18,22 @@ from urllib.parse import quote, urljoin
 from registrum.core.errors import BadUpstreamError
 from registrum.core.ownership import readme_marker
 from registrum.core.server_json import Package
-from registrum.verifiers.fetching import Answer, Fetcher
-from registrum.verifiers.fields import forbid, refuse, require_version
+from registrum.verifiers.fetching import Fetcher
+from registrum.verifiers.fields import (
+    expect_ok,
+    forbid,
+    package_missing,
+    refuse,
+    require_version,
+    version_missing,
+)
 from registrum.verifiers.readme import require_readme_marker
 from registrum.verifiers.upstreams import EntryKind, Upstreams
 
 JSON: Final = "application/json"
+
+
+LABEL: Final = "Cargo package"
 
 
 class CargoVerifier:
@@ -45,7 +55,7 @@ class CargoVerifier:
         answer = self._fetcher.get(version_url, what=what, accept=JSON)
         if answer.status == 404:
             self._missing(base, ident, version, what)
-        self._ok(answer, ident, what)
+        expect_ok(answer, LABEL, ident, what)
         readme = self._readme(f"{version_url}/readme", ident, version, server_name, what)
         require_readme_marker(
             readme,
@@ -76,37 +86,11 @@ class CargoVerifier:
                 "a new version",
                 ident,
             )
-        return self._ok(answer, ident, what).text()
-
-    def _ok(self, answer: Answer, ident: str, what: str) -> Answer:
-        if answer.status in (401, 403):
-            raise refuse(
-                "identifier",
-                f"Cargo package '{ident}' is private or needs authentication at {what}: only "
-                "public packages can be checked",
-                ident,
-            )
-        if not answer.ok:
-            raise refuse(
-                "identifier",
-                f"{what} answered {answer.status} for Cargo package '{ident}'",
-                ident,
-            )
-        return answer
+        return expect_ok(answer, LABEL, ident, what).text()
 
     def _missing(self, base: str, ident: str, version: str, what: str) -> NoReturn:
         crate = self._fetcher.get(base, what=what, accept=JSON)
         if crate.status == 404:
-            raise refuse(
-                "identifier",
-                f"Cargo package '{ident}' does not exist in {what}: publish it first, or fix "
-                "'identifier'",
-                ident,
-            )
-        self._ok(crate, ident, what)
-        raise refuse(
-            "version",
-            f"Cargo package '{ident}' has no version '{version}' in {what}: publish that "
-            "version first, or fix 'version'",
-            version,
-        )
+            raise package_missing(LABEL, ident, what)
+        expect_ok(crate, LABEL, ident, what)
+        raise version_missing(LABEL, ident, version, what)

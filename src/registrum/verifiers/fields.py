@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from registrum.core.errors import PackageOwnershipError, Problem
 from registrum.core.server_json import Package
+from registrum.verifiers.fetching import Answer
 
 
 def refuse(path: str, message: str, value: object = None) -> PackageOwnershipError:
@@ -40,3 +41,35 @@ def forbid(package: Package, label: str, *members: str) -> None:
         else:
             hint = "it is only for MCPB packages"
         raise refuse(member, f"{label} packages must not have '{member}': {hint}", value)
+
+
+def expect_ok(answer: Answer, label: str, ident: str, what: str) -> Answer:
+    """``answer`` if it is a 2xx; a refusal naming the package otherwise. ``label`` names
+    the kind of package ("PyPI package")."""
+    if answer.status in (401, 403):
+        raise refuse(
+            "identifier",
+            f"{label} '{ident}' is private or needs authentication at {what}: only public "
+            "packages can be checked",
+            ident,
+        )
+    if not answer.ok:
+        raise refuse("identifier", f"{what} answered {answer.status} for {label} '{ident}'", ident)
+    return answer
+
+
+def package_missing(label: str, ident: str, what: str) -> PackageOwnershipError:
+    return refuse(
+        "identifier",
+        f"{label} '{ident}' does not exist in {what}: publish it first, or fix 'identifier'",
+        ident,
+    )
+
+
+def version_missing(label: str, ident: str, version: str, what: str) -> PackageOwnershipError:
+    return refuse(
+        "version",
+        f"{label} '{ident}' has no version '{version}' in {what}: publish that version first, "
+        "or fix 'version'",
+        version,
+    )

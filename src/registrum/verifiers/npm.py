@@ -12,8 +12,15 @@ from urllib.parse import quote
 
 from registrum.core.ownership import NPM_NAME_FIELD
 from registrum.core.server_json import Package
-from registrum.verifiers.fetching import Answer, Fetcher
-from registrum.verifiers.fields import forbid, refuse, require_version
+from registrum.verifiers.fetching import Fetcher
+from registrum.verifiers.fields import (
+    expect_ok,
+    forbid,
+    package_missing,
+    refuse,
+    require_version,
+    version_missing,
+)
 from registrum.verifiers.upstreams import EntryKind, Upstreams
 
 ABBREVIATED: Final = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
@@ -22,6 +29,9 @@ ABBREVIATED: Final = "application/vnd.npm.install-v1+json; q=1.0, application/js
 def _escape(identifier: str) -> str:
     # A scoped name is one path segment with its '/' escaped: @scope%2Fname.
     return quote(identifier, safe="@")
+
+
+LABEL: Final = "NPM package"
 
 
 class NpmVerifier:
@@ -43,7 +53,7 @@ class NpmVerifier:
         if answer.status == 404:
             document = self._from_packument(base, ident, version, what)
         else:
-            document = self._ok(answer, ident, what).json(what)
+            document = expect_ok(answer, LABEL, ident, what).json(what)
         if not isinstance(document, dict):
             document = {}
         found: Any = document.get(NPM_NAME_FIELD)
@@ -65,42 +75,16 @@ class NpmVerifier:
                 ident,
             )
 
-    def _ok(self, answer: Answer, ident: str, what: str) -> Answer:
-        if answer.status in (401, 403):
-            raise refuse(
-                "identifier",
-                f"NPM package '{ident}' is private or needs authentication at {what}: only "
-                "public packages can be checked",
-                ident,
-            )
-        if not answer.ok:
-            raise refuse(
-                "identifier",
-                f"{what} answered {answer.status} for NPM package '{ident}'",
-                ident,
-            )
-        return answer
-
     def _from_packument(self, base: str, ident: str, version: str, what: str) -> Any:
         short = self._fetcher.get(base, what=what, accept=ABBREVIATED)
         if short.status == 404:
-            raise refuse(
-                "identifier",
-                f"NPM package '{ident}' does not exist in {what}: publish it first, or fix "
-                "'identifier'",
-                ident,
-            )
-        versions = self._ok(short, ident, what).json(what)
+            raise package_missing(LABEL, ident, what)
+        versions = expect_ok(short, LABEL, ident, what).json(what)
         listed = versions.get("versions") if isinstance(versions, dict) else None
         if not isinstance(listed, dict) or version not in listed:
-            raise refuse(
-                "version",
-                f"NPM package '{ident}' has no version '{version}' in {what}: publish that "
-                "version first, or fix 'version'",
-                version,
-            )
+            raise version_missing(LABEL, ident, version, what)
         # The version exists but its document is not served on its own: read it from the
         # full packument (the abbreviated one leaves out mcpName).
-        full = self._ok(self._fetcher.get(base, what=what), ident, what).json(what)
+        full = expect_ok(self._fetcher.get(base, what=what), LABEL, ident, what).json(what)
         entry = full.get("versions", {}).get(version) if isinstance(full, dict) else None
         return entry if isinstance(entry, dict) else {}

@@ -20,14 +20,24 @@ from urllib.parse import quote
 from registrum.core.errors import BadUpstreamError
 from registrum.core.ownership import readme_marker
 from registrum.core.server_json import Package
-from registrum.verifiers.fetching import Answer, Fetcher
-from registrum.verifiers.fields import forbid, refuse, require_version
+from registrum.verifiers.fetching import Fetcher
+from registrum.verifiers.fields import (
+    expect_ok,
+    forbid,
+    package_missing,
+    refuse,
+    require_version,
+    version_missing,
+)
 from registrum.verifiers.readme import require_readme_marker
 from registrum.verifiers.upstreams import EntryKind, Upstreams
 
 README_RESOURCE: Final = "ReadmeUriTemplate/6.13.0"
 PACKAGES_RESOURCE: Final = "PackageBaseAddress/3.0.0"
 INDEX_TTL: Final = 3600.0
+
+
+LABEL: Final = "NuGet package"
 
 
 class NuGetVerifier:
@@ -58,7 +68,7 @@ class NuGetVerifier:
         answer = self._fetcher.get(url, what=what)
         if answer.status == 404:
             self._no_readme(resources, lower_id, lower_version, ident, version, server_name, what)
-        readme = self._ok(answer, ident, what).text()
+        readme = expect_ok(answer, LABEL, ident, what).text()
         require_readme_marker(
             readme,
             label="NuGet package",
@@ -100,22 +110,6 @@ class NuGetVerifier:
             self._indexes[index_url] = (now, resources)
         return resources
 
-    def _ok(self, answer: Answer, ident: str, what: str) -> Answer:
-        if answer.status in (401, 403):
-            raise refuse(
-                "identifier",
-                f"NuGet package '{ident}' is private or needs authentication at {what}: only "
-                "public packages can be checked",
-                ident,
-            )
-        if not answer.ok:
-            raise refuse(
-                "identifier",
-                f"{what} answered {answer.status} for NuGet package '{ident}'",
-                ident,
-            )
-        return answer
-
     def _no_readme(
         self,
         resources: dict[str, str],
@@ -136,22 +130,12 @@ class NuGetVerifier:
             f"{base.rstrip('/')}/{quote(lower_id, safe='')}/index.json", what=what
         )
         if listing.status == 404:
-            raise refuse(
-                "identifier",
-                f"NuGet package '{ident}' does not exist in {what}: publish it first, or fix "
-                "'identifier'",
-                ident,
-            )
-        document = self._ok(listing, ident, what).json(what)
+            raise package_missing(LABEL, ident, what)
+        document = expect_ok(listing, LABEL, ident, what).json(what)
         listed = document.get("versions") if isinstance(document, dict) else None
         known = {str(v).lower() for v in listed} if isinstance(listed, list) else set()
         if lower_version not in known:
-            raise refuse(
-                "version",
-                f"NuGet package '{ident}' has no version '{version}' in {what}: publish that "
-                "version first, or fix 'version'",
-                version,
-            )
+            raise version_missing(LABEL, ident, version, what)
         raise refuse(
             "identifier",
             f"NuGet package '{ident}' version '{version}' does not have an embedded README in "

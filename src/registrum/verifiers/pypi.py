@@ -11,14 +11,22 @@ version. The marker is matched with the boundary rule of
 
 from __future__ import annotations
 
-from typing import ClassVar, NoReturn
+from typing import ClassVar, Final, NoReturn
 from urllib.parse import quote
 
 from registrum.core.server_json import Package
-from registrum.verifiers.fetching import Answer, Fetcher
-from registrum.verifiers.fields import forbid, refuse, require_version
+from registrum.verifiers.fetching import Fetcher
+from registrum.verifiers.fields import (
+    expect_ok,
+    forbid,
+    package_missing,
+    require_version,
+    version_missing,
+)
 from registrum.verifiers.readme import require_readme_marker
 from registrum.verifiers.upstreams import EntryKind, Upstreams
+
+LABEL: Final = "PyPI package"
 
 
 class PyPiVerifier:
@@ -39,7 +47,7 @@ class PyPiVerifier:
         answer = self._fetcher.get(f"{base}/{quote(version, safe='')}/json", what=what)
         if answer.status == 404:
             self._missing(base, ident, version, what)
-        document = self._ok(answer, ident, what).json(what)
+        document = expect_ok(answer, LABEL, ident, what).json(what)
         info = document.get("info") if isinstance(document, dict) else None
         readme = info.get("description") if isinstance(info, dict) else None
         require_readme_marker(
@@ -51,35 +59,9 @@ class PyPiVerifier:
             where="your README (the package's long description)",
         )
 
-    def _ok(self, answer: Answer, ident: str, what: str) -> Answer:
-        if answer.status in (401, 403):
-            raise refuse(
-                "identifier",
-                f"PyPI package '{ident}' is private or needs authentication at {what}: only "
-                "public packages can be checked",
-                ident,
-            )
-        if not answer.ok:
-            raise refuse(
-                "identifier",
-                f"{what} answered {answer.status} for PyPI package '{ident}'",
-                ident,
-            )
-        return answer
-
     def _missing(self, base: str, ident: str, version: str, what: str) -> NoReturn:
         project = self._fetcher.get(f"{base}/json", what=what)
         if project.status == 404:
-            raise refuse(
-                "identifier",
-                f"PyPI package '{ident}' does not exist in {what}: publish it first, or fix "
-                "'identifier'",
-                ident,
-            )
-        self._ok(project, ident, what)
-        raise refuse(
-            "version",
-            f"PyPI package '{ident}' has no version '{version}' in {what}: publish that "
-            "version first, or fix 'version'",
-            version,
-        )
+            raise package_missing(LABEL, ident, what)
+        expect_ok(project, LABEL, ident, what)
+        raise version_missing(LABEL, ident, version, what)

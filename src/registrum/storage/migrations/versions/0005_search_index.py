@@ -7,7 +7,7 @@
   serve ``ILIKE``/``LIKE '%term%'``.
 - SQLite: an FTS5 table with the trigram tokenizer over the same two texts, kept in step by
   triggers, so a substring query is an index look-up. (A trigram query needs 3 characters;
-  shorter terms scan, which is cheap for them: they match nearly everything.)
+  shorter terms scan the index's rows, which are much smaller than the table's.)
 
 Revision ID: 0005
 Revises: 0004
