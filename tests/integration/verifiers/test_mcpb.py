@@ -10,7 +10,14 @@ import pytest
 
 from registrum.core.errors import PackageOwnershipError, UpstreamUnavailableError
 from tests.fakes.releases import FakeReleases
-from tests.integration.verifiers.conftest import NAME, STALL, MakeVerifier, package, refusal
+from tests.integration.verifiers.conftest import (
+    NAME,
+    STALL,
+    TIMEOUT,
+    MakeVerifier,
+    package,
+    refusal,
+)
 
 HOST = "releases.example.com"
 PATH = "/alice/weather-mcp/releases/download/v1.0.0/weather.mcpb"
@@ -100,7 +107,8 @@ def test_upstream_failures_are_retryable(releases: FakeReleases, verifier, statu
     assert "retry later" in err.detail
 
 
-def test_timeout_is_retryable(releases: FakeReleases, verifier) -> None:
+def test_timeout_is_retryable(releases: FakeReleases, make_verifier: MakeVerifier) -> None:
+    verifier = make_verifier("mcpb", f"{HOST}={releases.url}", timeout=TIMEOUT)
     releases.add(PATH, BUNDLE)
     releases.faults.delay = STALL
     err = refusal(verifier, package("mcpb", URL, fileSha256="0" * 64))

@@ -12,7 +12,14 @@ from registrum.core.errors import (
     UpstreamUnavailableError,
 )
 from tests.fakes.npm import FakeNpm
-from tests.integration.verifiers.conftest import NAME, STALL, MakeVerifier, package, refusal
+from tests.integration.verifiers.conftest import (
+    NAME,
+    STALL,
+    TIMEOUT,
+    MakeVerifier,
+    package,
+    refusal,
+)
 
 IDENT = "@example/weather-mcp"
 
@@ -93,7 +100,8 @@ def test_rate_limits_and_server_errors_are_retryable(npm: FakeNpm, verifier, sta
     assert err.retry_after == 7
 
 
-def test_timeout_is_retryable(npm: FakeNpm, verifier) -> None:
+def test_timeout_is_retryable(npm: FakeNpm, make_verifier: MakeVerifier) -> None:
+    verifier = make_verifier("npm", npm.url, timeout=TIMEOUT)
     npm.add(IDENT, "1.0.0", mcp_name=NAME)
     npm.faults.delay = STALL
     err = refusal(verifier, package("npm", IDENT, "1.0.0"))

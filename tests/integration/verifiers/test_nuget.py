@@ -14,7 +14,14 @@ from registrum.core.errors import (
 from registrum.core.ports import PackageVerifier
 from registrum.verifiers import nuget as nuget_module
 from tests.fakes.nuget import FakeNuGet
-from tests.integration.verifiers.conftest import NAME, STALL, MakeVerifier, package, refusal
+from tests.integration.verifiers.conftest import (
+    NAME,
+    STALL,
+    TIMEOUT,
+    MakeVerifier,
+    package,
+    refusal,
+)
 
 IDENT = "Example.WeatherMcp"
 README = f"# Weather\n\nForecasts for MCP clients.\n\nmcp-name: {NAME}\n"
@@ -177,7 +184,8 @@ def test_server_error_on_the_readme_is_retryable(
     assert "/readme" in err.detail
 
 
-def test_timeout_is_retryable(nuget: FakeNuGet, verifier: PackageVerifier) -> None:
+def test_timeout_is_retryable(nuget: FakeNuGet, make_verifier: MakeVerifier) -> None:
+    verifier = make_verifier("nuget", nuget.index_url, timeout=TIMEOUT)
     nuget.add(IDENT, "1.0.0", readme=README)
     nuget.faults.delay = STALL
     err = refusal(verifier, package("nuget", IDENT, "1.0.0"))

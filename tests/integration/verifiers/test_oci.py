@@ -15,7 +15,14 @@ from registrum.core.errors import (
 from registrum.core.ownership import OCI_NAME_LABEL
 from registrum.core.ports import PackageVerifier
 from tests.fakes.oci import SERVICE, FakeOci, digest_of
-from tests.integration.verifiers.conftest import NAME, STALL, MakeVerifier, package, refusal
+from tests.integration.verifiers.conftest import (
+    NAME,
+    STALL,
+    TIMEOUT,
+    MakeVerifier,
+    package,
+    refusal,
+)
 
 HOST = "images.example.com"
 REPO = "alice/weather"
@@ -268,7 +275,8 @@ def test_other_status_is_refused(oci: FakeOci, verifier: PackageVerifier) -> Non
     assert f"the OCI registry {HOST} answered 400 for OCI image '{IDENT}'" in err.detail
 
 
-def test_timeout_is_retryable(oci: FakeOci, verifier: PackageVerifier) -> None:
+def test_timeout_is_retryable(oci: FakeOci, make_verifier: MakeVerifier) -> None:
+    verifier = make_verifier("oci", f"{HOST}={oci.url}", timeout=TIMEOUT)
     oci.add_image(REPO, "1.0.0", LABELS)
     oci.faults.delay = STALL
     err = refusal(verifier, package("oci", IDENT))

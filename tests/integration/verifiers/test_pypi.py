@@ -13,7 +13,14 @@ from registrum.core.errors import (
 )
 from registrum.core.ports import PackageVerifier
 from tests.fakes.pypi import FakePyPi
-from tests.integration.verifiers.conftest import NAME, STALL, MakeVerifier, package, refusal
+from tests.integration.verifiers.conftest import (
+    NAME,
+    STALL,
+    TIMEOUT,
+    MakeVerifier,
+    package,
+    refusal,
+)
 
 IDENT = "weather-mcp"
 README = f"# Weather\n\nForecasts for MCP clients.\n\nmcp-name: {NAME}\n"
@@ -116,7 +123,8 @@ def test_rate_limits_and_server_errors_are_retryable(
     assert err.retry_after == 7
 
 
-def test_timeout_is_retryable(pypi: FakePyPi, verifier: PackageVerifier) -> None:
+def test_timeout_is_retryable(pypi: FakePyPi, make_verifier: MakeVerifier) -> None:
+    verifier = make_verifier("pypi", pypi.url, timeout=TIMEOUT)
     pypi.add(IDENT, "1.0.0", readme=README)
     pypi.faults.delay = STALL
     err = refusal(verifier, package("pypi", IDENT, "1.0.0"))
