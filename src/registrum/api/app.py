@@ -13,8 +13,10 @@ import registrum
 from registrum.api import openapi, problems
 from registrum.api.cache import ResponseCache
 from registrum.api.context import ApiContext, strict_query
+from registrum.api.fastpath import FastListMiddleware
 from registrum.api.middleware import BodyLimitMiddleware, RawPathMiddleware
 from registrum.api.routes import auth, meta, publish, servers, validate
+from registrum.services.query import DEFAULT_LIMIT
 
 PREFIXES = ("/v0.1", "/v0")
 
@@ -70,7 +72,9 @@ def _install_docs(app: FastAPI) -> None:
         )
 
 
-def create_app(ctx: ApiContext) -> FastAPI:
+def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
+    """The API. ``fast_paths=False`` leaves every request to the routes (the tests compare
+    the two)."""
     app = FastAPI(
         title="Registrum — MCP Server Registry API",
         version=registrum.__version__,
@@ -90,6 +94,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
     _install_docs(app)
     problems.install(app)
     openapi.install(app)
+    if fast_paths:
+        app.add_middleware(FastListMiddleware, ctx=ctx, default_limit=DEFAULT_LIMIT)
     app.add_middleware(BodyLimitMiddleware, limit=ctx.max_body_bytes)
     app.add_middleware(RawPathMiddleware)
     # Outermost: a repeated read is answered before anything else runs.

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, text, update
-from sqlalchemy.sql import Select
+from sqlalchemy import Connection, Engine, and_, bindparam, func, select, text, update
 
 from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
 from registrum.core.status import Status
 from registrum.core.wire import VersionView
+from registrum.storage import reads
 from registrum.storage.engine import WRITE
 from registrum.storage.tables import changes, log_head, remote_urls, server_versions, servers
 
@@ -114,16 +115,18 @@ _REMOTE_OWNER = (
 # Below this many matches a search goes through the SQLite trigram index; at or above it,
 # walking the list in order finds a page sooner (the page is full after a few rows).
 SELECTIVE = 2000
-_BY_TRIGRAMS = text(
-    "SELECT rowid FROM search_index WHERE search_index MATCH :phrase LIMIT :enough"
-).bindparams(enough=SELECTIVE + 1)
-_IDS_OF = text("SELECT version_id FROM search_index WHERE rowid IN :rowids").bindparams(
-    bindparam("rowids", expanding=True)
-)
-_BY_SCAN = text(
-    "SELECT version_id FROM search_index WHERE name LIKE :pattern ESCAPE '\\' "
+_BY_TRIGRAMS = "SELECT rowid FROM search_index WHERE search_index MATCH :phrase LIMIT :enough"
+_BY_SCAN = (
+    "SELECT rowid FROM search_index WHERE name LIKE :pattern ESCAPE '\\' "
     "OR description LIKE :pattern ESCAPE '\\' LIMIT :enough"
-).bindparams(enough=SELECTIVE + 1)
+)
+# One parameter for any number of rows: a JSON array, unpacked by SQLite's json_each.
+_BY_ROWIDS = (
+    "id IN (SELECT version_id FROM search_index "
+    "WHERE rowid IN (SELECT value FROM json_each(:rowids)))"
+)
+_NEWEST_FIRST = "ORDER BY published_at DESC, version DESC"
+_HEAD = "SELECT seq FROM log_head WHERE id = 1"
 
 
 def _phrase(folded: str) -> str:
@@ -132,22 +135,7 @@ def _phrase(folded: str) -> str:
     return '"' + folded.replace('"', '""') + '"'
 
 
-# Written as the partial indexes' own predicate: SQLite uses a partial index only for a query
-# term identical to its WHERE, and SQLAlchemy renders the column as `is_latest = 1` there.
-_IS_LATEST = text("server_versions.is_latest")
-
 _TOKEN_SQL = {False: "PRAGMA data_version", True: "SELECT seq FROM log_head WHERE id = 1"}
-
-
-def _after(name: str, version: str) -> Any:
-    """Rows after (name, version) in list order. The leading ``name >= :name`` is implied by
-    the rest but gives the planner a range to start the index scan at: with the OR alone,
-    SQLite planned a bound-parameter cursor as a scan from the first row (a page near the end
-    of 1M versions took seconds)."""
-    return and_(
-        _sv.c.name >= name,
-        or_(_sv.c.name > name, and_(_sv.c.name == name, _sv.c.version > version)),
-    )
 
 
 def _url_hash(url: str) -> str:
@@ -280,6 +268,7 @@ class SqlServerStore:
         self._token_lock = threading.Lock()
         self._token_conn: Any = None
         self._write_lock = threading.Lock()
+        self._reads = reads.ReadLine(engine)
 
     def change_token(self) -> int:
         # Asked on every read request, so on a connection of its own, outside the pool: no
@@ -313,6 +302,7 @@ class SqlServerStore:
             self._token_conn = None
 
     def close(self) -> None:
+        self._reads.close()
         with self._token_lock:
             if self._token_conn is not None:
                 self._token_conn.close()
@@ -341,99 +331,96 @@ class SqlServerStore:
                         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
                 yield SqlWriteSession(conn)
 
-    def _read(self, stmt: Select[Any]) -> list[VersionView]:
-        with self._engine.connect() as conn:
-            return _views(conn.execute(stmt).all())
-
     def list_page(self, q: ListQuery) -> list[VersionView]:
-        stmt = select(*_VIEW_COLUMNS)
+        where: list[str] = []
+        params: dict[str, Any] = {"limit": q.limit}
         if not q.include_deleted:
-            stmt = stmt.where(_sv.c.status != Status.DELETED.value)
+            where.append(reads.LIVE)
         if q.latest_only:
-            stmt = stmt.where(_IS_LATEST)
+            where.append(reads.LATEST)
         if q.version is not None:
-            stmt = stmt.where(_sv.c.version == q.version)
+            where.append("version = :version")
+            params["version"] = q.version
         if q.updated_since is not None:
-            stmt = stmt.where(_sv.c.updated_at > q.updated_since)
+            where.append("updated_at > :updated_since")
+            params["updated_since"] = self._reads.time_param(q.updated_since)
         if q.search:
-            stmt = stmt.where(self._search(q.search))
+            where.append(self._search(q.search, params))
         if q.cursor_name is not None:
+            params["cursor_name"] = q.cursor_name
             if q.cursor_version is None:
-                stmt = stmt.where(_sv.c.name > q.cursor_name)
+                where.append("name > :cursor_name")
             else:
-                stmt = stmt.where(_after(q.cursor_name, q.cursor_version))
-        return self._read(stmt.order_by(_sv.c.name, _sv.c.version).limit(q.limit))
+                where.append(reads.AFTER)
+                params["cursor_version"] = q.cursor_version
+        condition = f" WHERE {' AND '.join(where)}" if where else ""
+        sql = f"{reads.SELECT_VIEWS}{condition} {reads.LIST_ORDER} LIMIT :limit"
+        return self._reads.views(sql, params)
 
-    def _search(self, term: str) -> Any:
+    def _search(self, term: str, params: dict[str, Any]) -> str:
         """Case-insensitive substring of name or description (SPEC §3.1), through the
-        backend's trigram index where that is the cheaper way."""
+        backend's trigram index where that is the cheaper way; adds its parameters."""
         folded = term.lower()
-        pattern = like_pattern(folded)
+        params["pattern"] = like_pattern(folded)
         if self._postgres:
             # ILIKE folds the ASCII of names (the name rules allow nothing else); descriptions
             # are folded already. Both are served by trigram GIN indexes.
-            return or_(
-                _sv.c.name.ilike(pattern, escape="\\"),
-                _sv.c.description_folded.like(pattern, escape="\\"),
+            return (
+                "(name ILIKE :pattern ESCAPE '\\' OR description_folded LIKE :pattern ESCAPE '\\')"
             )
-        scan = or_(
+        rowids = self._matching_rowids(folded, params["pattern"])
+        if rowids is None:
+            # Many matches: walking the list in order fills a page after a few rows.
             # SQLite's LIKE ignores ASCII case, which is all a name can have.
-            _sv.c.name.like(pattern, escape="\\"),
-            _sv.c.description_folded.like(pattern, escape="\\"),
-        )
-        ids = self._matching_ids(folded, pattern)
-        # Many matches: walking the list in order fills a page after a few rows. Few: read
-        # exactly those rows.
-        return scan if ids is None else _sv.c.id.in_(ids)
+            return (
+                "(name LIKE :pattern ESCAPE '\\' OR description_folded LIKE :pattern ESCAPE '\\')"
+            )
+        # Few: read exactly those rows.
+        params["rowids"] = json.dumps(rowids)
+        return _BY_ROWIDS
 
-    def _matching_ids(self, folded: str, pattern: str) -> list[str] | None:
-        """The ids of every version matching, from the SQLite search index, or None when
-        there are more than SELECTIVE."""
-        with self._engine.connect() as conn:
-            if len(folded) < 3:
-                # Shorter than a trigram: the index cannot narrow it down, but its rows are
-                # a small fraction of the table's, so scanning them is the cheaper full pass.
-                ids = [r[0] for r in conn.execute(_BY_SCAN, {"pattern": pattern})]
-                return ids if len(ids) <= SELECTIVE else None
+    def _matching_rowids(self, folded: str, pattern: str) -> list[int] | None:
+        """The search index rows of every version matching, or None when there are more
+        than SELECTIVE."""
+        if len(folded) < 3:
+            # Shorter than a trigram: the index cannot narrow it down, but its rows are a
+            # small fraction of the table's, so scanning them is the cheaper full pass.
+            found = self._reads.rows(_BY_SCAN, {"pattern": pattern, "enough": SELECTIVE + 1})
+        else:
             # Row numbers come from the index alone; only a few are then looked up.
-            found = [r[0] for r in conn.execute(_BY_TRIGRAMS, {"phrase": _phrase(folded)})]
-            if len(found) > SELECTIVE:
-                return None
-            return [r[0] for r in conn.execute(_IDS_OF, {"rowids": found})] if found else []
+            found = self._reads.rows(
+                _BY_TRIGRAMS, {"phrase": _phrase(folded), "enough": SELECTIVE + 1}
+            )
+        return [r[0] for r in found] if len(found) <= SELECTIVE else None
 
     def versions_by_name(self, name: str, include_deleted: bool) -> list[VersionView]:
-        stmt = select(*_VIEW_COLUMNS).where(_sv.c.name == name)
-        if not include_deleted:
-            stmt = stmt.where(_sv.c.status != Status.DELETED.value)
-        return self._read(stmt.order_by(_sv.c.published_at.desc(), _sv.c.version.desc()))
+        live = "" if include_deleted else f" AND {reads.LIVE}"
+        sql = f"{reads.SELECT_VIEWS} WHERE name = :name{live} {_NEWEST_FIRST}"
+        return self._reads.views(sql, {"name": name})
 
     def find_version(self, name: str, version: str, include_deleted: bool) -> VersionView | None:
-        stmt = select(*_VIEW_COLUMNS).where(and_(_sv.c.name == name, _sv.c.version == version))
-        if not include_deleted:
-            stmt = stmt.where(_sv.c.status != Status.DELETED.value)
-        rows = self._read(stmt)
+        live = "" if include_deleted else f" AND {reads.LIVE}"
+        sql = f"{reads.SELECT_VIEWS} WHERE name = :name AND version = :version{live}"
+        rows = self._reads.views(sql, {"name": name, "version": version})
         return rows[0] if rows else None
 
     def find_latest(self, name: str, include_deleted: bool) -> VersionView | None:
-        stmt = select(*_VIEW_COLUMNS).where(and_(_sv.c.name == name, _IS_LATEST))
-        if not include_deleted:
-            stmt = stmt.where(_sv.c.status != Status.DELETED.value)
-        rows = self._read(stmt.order_by(_sv.c.published_at.desc()).limit(1))
+        live = "" if include_deleted else f" AND {reads.LIVE}"
+        sql = f"{reads.SELECT_VIEWS} WHERE name = :name AND {reads.LATEST}{live} LIMIT 1"
+        rows = self._reads.views(sql, {"name": name})
         return rows[0] if rows else None
 
     def iter_all(self) -> Iterator[VersionView]:
         # Paged by key, so a large registry streams without holding one long read open.
-        last: tuple[str, str] | None = None
-        while True:
-            stmt = select(*_VIEW_COLUMNS)
-            if last is not None:
-                stmt = stmt.where(_after(*last))
-            page = self._read(stmt.order_by(_sv.c.name, _sv.c.version).limit(1000))
-            if not page:
-                return
+        first = f"{reads.SELECT_VIEWS} {reads.LIST_ORDER} LIMIT 1000"
+        after = f"{reads.SELECT_VIEWS} WHERE {reads.AFTER} {reads.LIST_ORDER} LIMIT 1000"
+        page = self._reads.views(first)
+        while page:
             yield from page
-            last = (page[-1].name, page[-1].version)
+            last = page[-1]
+            page = self._reads.views(
+                after, {"cursor_name": last.name, "cursor_version": last.version}
+            )
 
     def head(self) -> int:
-        with self._engine.connect() as conn:
-            return int(conn.execute(select(log_head.c.seq).where(log_head.c.id == 1)).scalar_one())
+        return int(self._reads.rows(_HEAD)[0][0])

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from registrum.api.bodies import in_thread, read_json
-from registrum.api.context import Caller, Context, decode_segment
+from registrum.api.context import ApiContext, Caller, Context, decode_segment
 from registrum.api.openapi import SECURED, body_schema, responses
 from registrum.core import wire
 from registrum.core.errors import InvalidInputError, Problem
@@ -103,6 +103,19 @@ async def list_servers(
     ] = None,
     include_deleted: IncludeDeleted = None,
 ) -> Response:
+    return _json(list_body(ctx, limit, cursor, search, updated_since, version, include_deleted))
+
+
+def list_body(
+    ctx: ApiContext,
+    limit: int,
+    cursor: str | None,
+    search: str | None,
+    updated_since: str | None,
+    version: str | None,
+    include_deleted: bool | None,
+) -> bytes:
+    """The list call's answer, for the route and for the fast path (api/fastpath.py)."""
     since = parse_updated_since(updated_since) if updated_since else None
     if since is not None and include_deleted is False:
         raise InvalidInputError(
@@ -119,7 +132,7 @@ async def list_servers(
         version=_clean(version, "version"),
         include_deleted=bool(include_deleted),
     )
-    return _json(wire.server_list_bytes(page.items, page.next_cursor))
+    return wire.server_list_bytes(page.items, page.next_cursor)
 
 
 @router.get(
