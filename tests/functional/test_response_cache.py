@@ -29,7 +29,9 @@ def statements(registry: Registry) -> Iterator[list[str]]:
         seen.append(statement)
 
     event.listen(registry.engine, "before_cursor_execute", record)
+    registry.store.reads.listeners.append(seen.append)  # reads bypass SQLAlchemy
     yield seen
+    registry.store.reads.listeners.remove(seen.append)
     event.remove(registry.engine, "before_cursor_execute", record)
 
 

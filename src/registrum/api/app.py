@@ -15,7 +15,7 @@ from registrum.api.cache import ResponseCache
 from registrum.api.context import ApiContext, strict_query
 from registrum.api.fastpath import FastListMiddleware
 from registrum.api.middleware import BodyLimitMiddleware, RawPathMiddleware
-from registrum.api.routes import auth, meta, publish, servers, validate
+from registrum.api.routes import auth, extensions, meta, publish, servers, validate
 from registrum.services.query import DEFAULT_LIMIT
 
 PREFIXES = ("/v0.1", "/v0")
@@ -85,7 +85,7 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
         dependencies=[Depends(strict_query)],
     )
     app.state.context = ctx
-    routers = [servers.router, publish.router, validate.router, meta.router]
+    routers = [servers.router, publish.router, validate.router, meta.router, extensions.router]
     if ctx.auth.methods:
         routers.append(auth.router_for(ctx.auth.methods))
     for prefix in PREFIXES:
@@ -104,5 +104,6 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
         token=ctx.query.change_token,
         head=ctx.query.head,
         max_bytes=ctx.response_cache_bytes,
+        max_age=ctx.cache_max_age,
     )
     return app

@@ -29,10 +29,14 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# The read paths: list, versions, one version (both prefixes).
-_READ_PATH: Final = re.compile(rb"^/v0(?:\.1)?/servers(?:/[^/]+/versions(?:/[^/]+)?)?$")
+# The read paths: list, versions, one version (both prefixes), and the extensions' reads:
+# the change feed and the look-ups by id.
+_READ_PATH: Final = re.compile(
+    rb"^/v0(?:\.1)?/(?:servers(?:/[^/]+/versions(?:/[^/]+)?)?"
+    rb"|x/io\.registrum/(?:changes|servers/[^/]+(?:/versions)?))$"
+)
 _CACHEABLE_STATUS: Final = frozenset({200, 404})  # 404: polling for a server not yet there
-_DROPPED: Final = frozenset({b"content-length", b"etag", b"date", b"server"})
+_DROPPED: Final = frozenset({b"content-length", b"etag", b"date", b"server", b"cache-control"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +82,16 @@ class ResponseCache:
         head: Callable[[], int],
         max_bytes: int = 64 * 1024 * 1024,
         max_entry_bytes: int = 2 * 1024 * 1024,
+        max_age: int = 0,
     ) -> None:
         self.app = app
+        # A shared cache (a CDN) may keep answers; with max-age 0 it asks again every time,
+        # which a matching ETag answers with a 304.
+        self._cache_control = (
+            b"public, no-cache"
+            if max_age == 0
+            else f"public, max-age={max_age}, stale-while-revalidate={max_age}".encode()
+        )
         self._token = token
         self._head = head
         self._max_bytes = max_bytes
@@ -166,18 +178,18 @@ class ResponseCache:
 
         await self.app(scope, receive, capture)
 
-    @staticmethod
-    async def _answer(send: Send, entry: _Entry, if_none_match: bytes | None) -> None:
+    async def _answer(self, send: Send, entry: _Entry, if_none_match: bytes | None) -> None:
         if entry.validated and _matches(if_none_match, entry.etag):
-            await ResponseCache._not_modified(send, entry.etag)
+            await self._not_modified(send, entry.etag)
             return
         headers = [*entry.headers, (b"content-length", str(len(entry.body)).encode())]
         if entry.validated:
             headers.append((b"etag", entry.etag))
+            headers.append((b"cache-control", self._cache_control))
         await send({"type": "http.response.start", "status": entry.status, "headers": headers})
         await send({"type": "http.response.body", "body": entry.body})
 
-    @staticmethod
-    async def _not_modified(send: Send, etag: bytes) -> None:
-        await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag)]})
+    async def _not_modified(self, send: Send, etag: bytes) -> None:
+        headers = [(b"etag", etag), (b"cache-control", self._cache_control)]
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})

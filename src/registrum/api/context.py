@@ -16,6 +16,7 @@ from registrum.services.importing import ImportService
 from registrum.services.moderation import ModerationService
 from registrum.services.publish import PublishService
 from registrum.services.query import QueryService
+from registrum.services.renames import RenameService
 from registrum.services.tokens import TokenService
 
 
@@ -34,10 +35,12 @@ class ApiContext:
     tokens: TokenService
     importer: ImportService
     auth: TokenExchange
+    renames: RenameService
     github_client_id: str = ""
     build: BuildInfo = field(default_factory=BuildInfo)
     max_body_bytes: int = 1024 * 1024
     response_cache_bytes: int = 64 * 1024 * 1024
+    cache_max_age: int = 0
 
 
 async def context(request: Request) -> ApiContext:

@@ -22,11 +22,13 @@ from registrum.core.errors import (
     BadUpstreamError,
     ConflictError,
     DocumentInvalidError,
+    GoneError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     Problem,
     RegistrumError,
+    StateConflictError,
     UnavailableError,
     UnsupportedMediaTypeError,
 )
@@ -44,6 +46,8 @@ _STATUS_OF: list[tuple[type[RegistrumError], int]] = [
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
+    (StateConflictError, 409),
+    (GoneError, 410),
     # The official registry answers 400 for duplicates, the version cap and no-op changes.
     (ConflictError, 400),
     (UnavailableError, 503),

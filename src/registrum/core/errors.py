@@ -94,6 +94,15 @@ class ConflictError(RegistrumError):
     """The requested change contradicts what is stored."""
 
 
+class StateConflictError(ConflictError):
+    """A conflict on an extension endpoint (a name taken or held, an offer already used),
+    answered 409 as HTTP means it; the official paths keep the official registry's 400s."""
+
+
+class GoneError(RegistrumError):
+    """The thing asked for existed but is no longer usable (an expired transfer offer)."""
+
+
 class DuplicateVersionError(ConflictError):
     """The (name, version) pair is already published, in any status."""
 

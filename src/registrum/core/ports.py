@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from registrum.core.permissions import Principal
-from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
+from registrum.core.records import (
+    Change,
+    ChangeEntry,
+    ListQuery,
+    NewVersion,
+    TransferOffer,
+    VersionUpdate,
+)
 from registrum.core.server_json import Package
 from registrum.core.wire import VersionView
 
@@ -55,8 +62,36 @@ class WriteSession(Protocol):
         ...
 
     def append_change(self, change: Change) -> int:
-        """Append to the change log; returns the new gap-free ``seq``."""
+        """Append to the change log; returns the new gap-free ``seq``. The version it is
+        about (if any) takes that seq as its own. Versions whose latest flag ``set_latest``
+        moved without an entry of their own get a ``latest-moved`` entry at commit."""
         ...
+
+    def retired_name(self, name: str) -> tuple[str, datetime] | None:
+        """(server id, reserved until) of a name a server left by a rename, or None."""
+        ...
+
+    def retire_name(self, name: str, server_id: str, at: datetime, until: datetime) -> None: ...
+
+    def release_name(self, name: str) -> None: ...
+
+    def rename_server(
+        self,
+        server_id: str,
+        new_name: str,
+        previous_names: list[str],
+        bodies: dict[str, str],
+        at: datetime,
+    ) -> None:
+        """Move the server and every version to ``new_name``; ``bodies`` are the versions'
+        documents under the new name, by version id."""
+        ...
+
+    def create_offer(self, offer: TransferOffer) -> None: ...
+
+    def find_offer(self, offer_id: str) -> TransferOffer | None: ...
+
+    def accept_offer(self, offer_id: str, at: datetime, by: str) -> None: ...
 
 
 class IdentityProvider(Protocol):
@@ -110,6 +145,22 @@ class ServerStore(Protocol):
     def head(self) -> int:
         """The ``seq`` of the newest change-log entry (0 when empty)."""
         ...
+
+    def changes_since(self, since: int, limit: int) -> list[ChangeEntry]:
+        """The change-log entries after ``since``, in seq order, at most ``limit``."""
+        ...
+
+    def versions_by_server_id(self, server_id: str, include_deleted: bool) -> list[VersionView]:
+        """Every version of the server with that id, newest publication first."""
+        ...
+
+    def latest_by_server_id(self, server_id: str, include_deleted: bool) -> VersionView | None: ...
+
+    def moved_to(self, name: str) -> str | None:
+        """The current name of the server that left ``name`` by a rename, or None."""
+        ...
+
+    def find_offer(self, offer_id: str) -> TransferOffer | None: ...
 
     def change_token(self) -> int:
         """A number that changes whenever any process commits a write; cheap enough to ask

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from registrum.core.status import Status
+from registrum.core.wire import VersionView
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class NewVersion:
     updated_at: datetime
     is_latest: bool
     remote_urls: tuple[str, ...] = ()
+    previous_names: str | None = None  # the server's earlier names (JSON array), if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,42 @@ class ChangeKind:
     STATUS_CHANGED = "status-changed"
     EDITED = "edited"
     IMPORTED = "imported"
+    # The version gained or lost isLatest because another version was published, deleted
+    # or restored: a change of its state too, so the feed carries it.
+    LATEST_MOVED = "latest-moved"
+    RENAMED = "renamed"  # one per version of the renamed server
+    TRANSFER_OFFERED = "transfer-offered"  # server-level: no version
+
+
+@dataclass(frozen=True, slots=True)
+class TransferOffer:
+    """The first step of moving a server to a namespace someone else holds."""
+
+    id: str
+    server_id: str
+    name: str
+    new_name: str
+    offered_by: str
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    accepted_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEntry:
+    """A change-log entry as the feed serves it: the entry, and the version it is about as
+    that version now stands (None for server-level entries)."""
+
+    seq: int
+    kind: str
+    at: datetime
+    server_id: str
+    version_id: str | None
+    name: str
+    version: str | None
+    detail: str
+    view: VersionView | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,25 @@ IS_LATEST: Final = "isLatest"
 # Registrum's own metadata members.
 SERVER_ID: Final = "serverId"
 VERSION_ID: Final = "versionId"
+SEQ: Final = "seq"
+PREVIOUS_NAMES: Final = "previousNames"
+
+# The change feed and transfer offers (extension endpoints).
+CHANGES: Final = "changes"
+KIND: Final = "kind"
+AT: Final = "at"
+NAME: Final = "name"
+VERSION: Final = "version"
+TOMBSTONE: Final = "tombstone"
+HEAD: Final = "head"
+NEXT_SINCE: Final = "nextSince"
+ID: Final = "id"
+NEW_NAME: Final = "newName"
+OFFERED_BY: Final = "offeredBy"
+CREATED_AT: Final = "createdAt"
+EXPIRES_AT_CAMEL: Final = "expiresAt"
+ACCEPTED_AT: Final = "acceptedAt"
+ACCEPTED_BY: Final = "acceptedBy"
 
 # Token exchange members (snake_case on the wire, as the official registry has them).
 REGISTRY_TOKEN: Final = "registry_token"  # noqa: S105 - a field name, not a secret
@@ -65,6 +84,8 @@ class VersionView:
     published_at: datetime
     updated_at: datetime
     is_latest: bool
+    seq: int = 0  # of the last change-log entry about this version
+    previous_names: str | None = None  # the server's earlier names: a JSON array, or None
 
 
 def official_meta(view: VersionView) -> dict[str, Any]:
@@ -82,11 +103,15 @@ def server_response(view: VersionView) -> dict[str, Any]:
     """The ServerResponse envelope, with the stored body spliced in unparsed."""
     return {
         SERVER: orjson.Fragment(view.body),
-        META: {
-            OFFICIAL_META: official_meta(view),
-            REGISTRUM_META: {SERVER_ID: view.server_id, VERSION_ID: view.version_id},
-        },
+        META: {OFFICIAL_META: official_meta(view), REGISTRUM_META: registry_meta(view)},
     }
+
+
+def registry_meta(view: VersionView) -> dict[str, Any]:
+    meta: dict[str, Any] = {SERVER_ID: view.server_id, VERSION_ID: view.version_id, SEQ: view.seq}
+    if view.previous_names is not None:
+        meta[PREVIOUS_NAMES] = orjson.Fragment(view.previous_names)
+    return meta
 
 
 def dumps(obj: Any) -> bytes:
@@ -111,3 +136,54 @@ def status_all_bytes(updated_count: int, views: list[VersionView]) -> bytes:
 
 def token_bytes(token: str, expires_at: int) -> bytes:
     return dumps({REGISTRY_TOKEN: token, EXPIRES_AT: expires_at})
+
+
+def change_entry(entry: Any, deleted_status: str) -> dict[str, Any]:
+    """One change of the feed (``entry`` is a ``records.ChangeEntry``)."""
+    out: dict[str, Any] = {
+        SEQ: entry.seq,
+        KIND: entry.kind,
+        AT: entry.at,
+        SERVER_ID: entry.server_id,
+    }
+    if entry.version_id is not None:
+        out[VERSION_ID] = entry.version_id
+    out[NAME] = entry.name
+    if entry.version is not None:
+        out[VERSION] = entry.version
+    detail = orjson.loads(entry.detail) if entry.detail else {}
+    if entry.kind == "renamed" and "previousName" in detail:
+        out["previousName"] = detail["previousName"]
+    if entry.kind == "transfer-offered":
+        out.update({k: v for k, v in detail.items() if k in ("offerId", NEW_NAME, "expiresAt")})
+    if entry.view is not None:
+        out[SERVER] = server_response(entry.view)
+        if entry.view.status == deleted_status:
+            out[TOMBSTONE] = True
+    return out
+
+
+def change_feed_bytes(entries: list[Any], head: int, next_since: int, deleted: str) -> bytes:
+    return dumps(
+        {
+            CHANGES: [change_entry(e, deleted) for e in entries],
+            METADATA: {COUNT: len(entries), HEAD: head, NEXT_SINCE: next_since},
+        }
+    )
+
+
+def offer_bytes(offer: Any) -> bytes:
+    """A transfer offer (``records.TransferOffer``)."""
+    out: dict[str, Any] = {
+        ID: offer.id,
+        SERVER_ID: offer.server_id,
+        NAME: offer.name,
+        NEW_NAME: offer.new_name,
+        OFFERED_BY: offer.offered_by,
+        CREATED_AT: offer.created_at,
+        EXPIRES_AT_CAMEL: offer.expires_at,
+    }
+    if offer.accepted_at is not None:
+        out[ACCEPTED_AT] = offer.accepted_at
+        out[ACCEPTED_BY] = offer.accepted_by
+    return dumps(out)

@@ -108,6 +108,23 @@ class Settings(BaseSettings):
         le=16 * 1024**3,
         description="memory per worker for answers to repeated reads (0 = off)",
     )
+    cache_max_age: int = Field(
+        default=0,
+        ge=0,
+        le=86_400,
+        description="seconds a shared cache may serve a read without revalidating (0: always "
+        "revalidate)",
+    )
+    rename_cool_off: float = Field(
+        default=90 * 86_400,
+        ge=0,
+        description="seconds a renamed-away name stays held for its server (default 90 days)",
+    )
+    transfer_offer_ttl: float = Field(
+        default=7 * 86_400,
+        gt=0,
+        description="seconds a transfer offer can be accepted (default 7 days)",
+    )
     log_level: str = "info"
 
     @field_validator("server_address")

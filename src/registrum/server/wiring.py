@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -24,6 +25,7 @@ from registrum.services.moderation import ModerationService
 from registrum.services.ownership import OwnershipChecker
 from registrum.services.publish import PublishService
 from registrum.services.query import QueryService
+from registrum.services.renames import RenameService
 from registrum.services.tokens import TokenService
 from registrum.storage import engine as storage_engine
 from registrum.storage.repositories import SqlServerStore
@@ -132,10 +134,16 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         tokens=tokens,
         importer=ImportService(store),
         auth=TokenExchange(tokens, login_methods(settings), settings.blocked_namespace_list),
+        renames=RenameService(
+            store,
+            cool_off=timedelta(seconds=settings.rename_cool_off),
+            offer_ttl=timedelta(seconds=settings.transfer_offer_ttl),
+        ),
         github_client_id=settings.github_client_id,
         build=BuildInfo(settings.version, settings.git_commit, settings.build_time),
         max_body_bytes=settings.max_body_bytes,
         response_cache_bytes=settings.response_cache_bytes,
+        cache_max_age=settings.cache_max_age,
     )
     return Registry(settings, engine, store, context, fetcher)
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from registrum.core import wire
-from registrum.core.errors import Problem, RemoteUrlTakenError
+from registrum.core.errors import Problem, RemoteUrlTakenError, StateConflictError
 from registrum.core.permissions import SYSTEM, Principal
 from registrum.core.ports import ServerStore, WriteSession
 from registrum.core.records import Change, ChangeKind, NewVersion
@@ -27,6 +27,7 @@ from registrum.core.wire import VersionView
 from registrum.services.clock import Clock, IdFactory, new_id, utc_now
 from registrum.services.documents import canonical_body
 from registrum.services.remotes import require_free
+from registrum.services.renames import claim_name
 
 BATCH: Final = 250
 
@@ -169,6 +170,12 @@ class ImportService:
                 now = self._clock()
                 server_id = tx.find_server_id(item.name)
                 if server_id is None:
+                    try:
+                        claim_name(tx, item.name, now)
+                    except StateConflictError as exc:
+                        problem = Problem("name", exc.detail, item.name)
+                        result.rejected.append(Rejected(item.index, item.name, (problem,)))
+                        continue
                     server_id = (
                         item.server_id
                         if item.server_id and not tx.server_id_in_use(item.server_id)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from registrum.core.errors import DuplicateVersionError, PermissionDeniedError, VersionLimitError
+from registrum.core.errors import (
+    DuplicateVersionError,
+    PermissionDeniedError,
+    VersionLimitError,
+)
 from registrum.core.permissions import Action, Principal, has_permission
 from registrum.core.ports import ServerStore
 from registrum.core.records import Change, ChangeKind, NewVersion
@@ -16,6 +20,7 @@ from registrum.services.clock import Clock, IdFactory, new_id, utc_now
 from registrum.services.documents import canonical_body
 from registrum.services.ownership import OwnershipChecker
 from registrum.services.remotes import require_free
+from registrum.services.renames import claim_name
 
 MAX_VERSIONS_PER_SERVER: Final = 10_000
 NO_PUBLISH_PERMISSION: Final = "You do not have permission to publish this server"
@@ -59,6 +64,7 @@ class PublishService:
             now = self._clock()
             server_id = tx.find_server_id(name)
             if server_id is None:
+                claim_name(tx, name, now)
                 server_id = self._ids()
                 tx.create_server(server_id, name, now)
             elif tx.count_versions(server_id) >= self._max_versions:
@@ -98,9 +104,10 @@ class PublishService:
                 updated_at=now,
                 is_latest=is_latest,
                 remote_urls=urls,
+                previous_names=None if holder is None else holder.previous_names,
             )
             tx.insert_version(new)
-            tx.append_change(
+            seq = tx.append_change(
                 Change(
                     ChangeKind.PUBLISHED,
                     now,
@@ -123,4 +130,6 @@ class PublishService:
             published_at=now,
             updated_at=now,
             is_latest=is_latest,
+            seq=seq,
+            previous_names=new.previous_names,
         )

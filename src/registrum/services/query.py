@@ -8,12 +8,23 @@ from typing import Final
 
 from registrum.core.errors import NotFoundError
 from registrum.core.ports import ServerStore
-from registrum.core.records import ListQuery
+from registrum.core.records import ChangeEntry, ListQuery
 from registrum.core.wire import VersionView
 
 LATEST: Final = "latest"
 DEFAULT_LIMIT: Final = 30
 MAX_LIMIT: Final = 100
+
+
+DEFAULT_CHANGES: Final = 100
+MAX_CHANGES: Final = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePage:
+    entries: list[ChangeEntry]
+    head: int  # read before the entries: they may go past it, never stop short of it
+    next_since: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +92,28 @@ class QueryService:
         if view is None:
             raise NotFoundError("Server not found")
         return view
+
+    def changes(self, since: int, limit: int = DEFAULT_CHANGES) -> ChangePage:
+        head = self._store.head()
+        entries = self._store.changes_since(since, limit)
+        if not entries:
+            return ChangePage(entries, head, since)
+        # Entries committed after the head was read may be in the page: the head is at
+        # least the last of them.
+        return ChangePage(entries, max(head, entries[-1].seq), entries[-1].seq)
+
+    def latest_by_id(self, server_id: str, *, include_deleted: bool = False) -> VersionView:
+        view = self._store.latest_by_server_id(server_id, include_deleted)
+        if view is None:
+            raise NotFoundError("Server not found")
+        return view
+
+    def versions_by_id(self, server_id: str, *, include_deleted: bool = False) -> list[VersionView]:
+        views = self._store.versions_by_server_id(server_id, include_deleted)
+        if not views:
+            raise NotFoundError("Server not found")
+        return views
+
+    def moved_to(self, name: str) -> str | None:
+        """The server's current name when ``name`` is one it left by a rename."""
+        return self._store.moved_to(name)

@@ -29,7 +29,7 @@ from registrum.core.wire import VersionView
 
 COLUMNS: Final = (
     "server_id, id, name, version, body, status, status_message, "
-    "status_changed_at, published_at, updated_at, is_latest"
+    "status_changed_at, published_at, updated_at, is_latest, seq, previous_names"
 )
 SELECT_VIEWS: Final = f"SELECT {COLUMNS} FROM server_versions"  # noqa: S608 - constant text
 LIVE: Final = f"status != '{Status.DELETED.value}'"
@@ -68,6 +68,8 @@ def _sqlite_view(row: Sequence[Any]) -> VersionView:
         _sqlite_time(row[8]),
         _sqlite_time(row[9]),
         bool(row[10]),
+        row[11],
+        row[12],
     )
 
 
@@ -93,6 +95,9 @@ class ReadLine:
         self.view: Callable[[Sequence[Any]], VersionView] = (
             _postgres_view if self.postgres else _sqlite_view
         )
+        # Called with each statement's text before it runs: what SQLAlchemy's cursor events
+        # are for the rest of storage (tests count reads with it).
+        self.listeners: list[Callable[[str], None]] = []
 
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
@@ -133,6 +138,8 @@ class ReadLine:
         """Run one read; a connection lost since the last read (a restarted PostgreSQL) is
         replaced and the read tried once more."""
         statement = self._text(sql)
+        for listener in self.listeners:
+            listener(statement)
         for attempt in (1, 2):
             conn = self._connection()
             try:
@@ -160,6 +167,10 @@ class ReadLine:
         return isinstance(exc, psycopg.OperationalError) and bool(
             getattr(self._local, "conn", None) is None or self._local.conn.closed
         )
+
+    def time_value(self, value: Any) -> datetime:
+        """A timestamp column's value as a datetime."""
+        return value if self.postgres else _sqlite_time(value)
 
     def time_param(self, value: datetime) -> Any:
         return value if self.postgres else sqlite_param_time(value)

@@ -16,12 +16,28 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, select, text, update
 
-from registrum.core.records import Change, ListQuery, NewVersion, VersionUpdate
+from registrum.core.records import (
+    Change,
+    ChangeEntry,
+    ChangeKind,
+    ListQuery,
+    NewVersion,
+    TransferOffer,
+    VersionUpdate,
+)
 from registrum.core.status import Status
 from registrum.core.wire import VersionView
 from registrum.storage import reads
 from registrum.storage.engine import WRITE
-from registrum.storage.tables import changes, log_head, remote_urls, server_versions, servers
+from registrum.storage.tables import (
+    changes,
+    log_head,
+    remote_urls,
+    retired_names,
+    server_versions,
+    servers,
+    transfer_offers,
+)
 
 _sv = server_versions
 _VIEW_COLUMNS = (
@@ -36,6 +52,8 @@ _VIEW_COLUMNS = (
     _sv.c.published_at,
     _sv.c.updated_at,
     _sv.c.is_latest,
+    _sv.c.seq,
+    _sv.c.previous_names,
 )
 
 
@@ -80,13 +98,33 @@ _ALL_VERSIONS = (
     .order_by(_sv.c.published_at.desc(), _sv.c.version.desc())
 )
 _INSERT_VERSION = _sv.insert()
+_MOVED = (_sv.c.id, _sv.c.server_id, _sv.c.name, _sv.c.version)
 _CLEAR_LATEST = (
     update(_sv)
     .where(and_(_sv.c.server_id == bindparam("sid"), _sv.c.is_latest, _sv.c.id != bindparam("vid")))
     .values(is_latest=False)
+    .returning(*_MOVED)
 )
 _SET_LATEST = (
-    update(_sv).where(and_(_sv.c.id == bindparam("vid"), ~_sv.c.is_latest)).values(is_latest=True)
+    update(_sv)
+    .where(and_(_sv.c.id == bindparam("vid"), ~_sv.c.is_latest))
+    .values(is_latest=True)
+    .returning(*_MOVED)
+)
+_SET_SEQ = update(_sv).where(_sv.c.id == bindparam("vid")).values(seq=bindparam("seq"))
+_RETIRED = select(retired_names.c.server_id, retired_names.c.reserved_until).where(
+    retired_names.c.name == bindparam("name")
+)
+_OFFER_COLUMNS = (
+    transfer_offers.c.id,
+    transfer_offers.c.server_id,
+    transfer_offers.c.name,
+    transfer_offers.c.new_name,
+    transfer_offers.c.offered_by,
+    transfer_offers.c.created_at,
+    transfer_offers.c.expires_at,
+    transfer_offers.c.accepted_at,
+    transfer_offers.c.accepted_by,
 )
 _BUMP_HEAD = (
     update(log_head)
@@ -126,6 +164,19 @@ _BY_ROWIDS = (
     "WHERE rowid IN (SELECT value FROM json_each(:rowids)))"
 )
 _NEWEST_FIRST = "ORDER BY published_at DESC, version DESC"
+_JOINED_VIEW = ", ".join(f"v.{column.strip()}" for column in reads.COLUMNS.split(","))
+_CHANGES_SINCE = (
+    "SELECT c.seq, c.kind, c.at, c.server_id, c.version_id, c.name, c.version, c.detail, "  # noqa: S608
+    f"{_JOINED_VIEW} FROM changes c LEFT JOIN server_versions v ON v.id = c.version_id "
+    "WHERE c.seq > :since ORDER BY c.seq LIMIT :limit"
+)
+_MOVED_TO = (
+    "SELECT s.name FROM retired_names r JOIN servers s ON s.id = r.server_id WHERE r.name = :name"
+)
+_OFFER = (
+    "SELECT id, server_id, name, new_name, offered_by, created_at, expires_at, accepted_at, "
+    "accepted_by FROM transfer_offers WHERE id = :id"
+)
 _HEAD = "SELECT seq FROM log_head WHERE id = 1"
 
 
@@ -145,6 +196,12 @@ def _url_hash(url: str) -> str:
 class SqlWriteSession:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # Versions whose latest flag moved, and versions with a change entry of their own in
+        # this transaction: the first without the second get a `latest-moved` entry at
+        # commit (finish), so every change of a version's state is in the log.
+        self._moved: dict[str, tuple[str, str, str]] = {}
+        self._logged: set[str] = set()
+        self._last: Change | None = None
 
     def _first(self, stmt: Any, **params: Any) -> VersionView | None:
         row = self._conn.execute(stmt, params).first()
@@ -191,6 +248,7 @@ class SqlWriteSession:
                 "updated_at": new.updated_at,
                 "is_latest": new.is_latest,
                 "body": new.body,
+                "previous_names": new.previous_names,
             },
         )
         if new.remote_urls:
@@ -238,9 +296,11 @@ class SqlWriteSession:
 
     def set_latest(self, server_id: str, version_id: str | None) -> None:
         # Clear first: the partial unique index allows one latest row per server at any moment.
-        self._conn.execute(_CLEAR_LATEST, {"sid": server_id, "vid": version_id or ""})
+        rows = list(self._conn.execute(_CLEAR_LATEST, {"sid": server_id, "vid": version_id or ""}))
         if version_id is not None:
-            self._conn.execute(_SET_LATEST, {"vid": version_id})
+            rows += self._conn.execute(_SET_LATEST, {"vid": version_id})
+        for vid, sid, name, version in rows:
+            self._moved[vid] = (sid, name, version)
 
     def append_change(self, change: Change) -> int:
         seq = int(self._conn.execute(_BUMP_HEAD).scalar_one())
@@ -258,7 +318,81 @@ class SqlWriteSession:
                 "detail": change.detail,
             },
         )
+        if change.version_id is not None:
+            self._conn.execute(_SET_SEQ, {"vid": change.version_id, "seq": seq})
+            self._logged.add(change.version_id)
+        self._last = change
         return seq
+
+    def finish(self) -> None:
+        """Before commit: log the latest-flag moves no other entry of this transaction
+        covers, at the time and by the actor of the transaction's last entry."""
+        last = self._last
+        if last is None:
+            return
+        for vid, (sid, name, version) in list(self._moved.items()):
+            if vid not in self._logged:
+                self.append_change(
+                    Change(ChangeKind.LATEST_MOVED, last.at, sid, vid, name, version, last.actor)
+                )
+        self._moved.clear()
+
+    def retired_name(self, name: str) -> tuple[str, datetime] | None:
+        row = self._conn.execute(_RETIRED, {"name": name}).first()
+        return (row[0], row[1]) if row is not None else None
+
+    def retire_name(self, name: str, server_id: str, at: datetime, until: datetime) -> None:
+        self.release_name(name)
+        self._conn.execute(
+            retired_names.insert(),
+            {"name": name, "server_id": server_id, "retired_at": at, "reserved_until": until},
+        )
+
+    def release_name(self, name: str) -> None:
+        self._conn.execute(retired_names.delete().where(retired_names.c.name == name))
+
+    def rename_server(
+        self,
+        server_id: str,
+        new_name: str,
+        previous_names: list[str],
+        bodies: dict[str, str],
+        at: datetime,
+    ) -> None:
+        self._conn.execute(update(servers).where(servers.c.id == server_id).values(name=new_name))
+        previous = json.dumps(previous_names) if previous_names else None
+        for version_id, body in bodies.items():
+            self._conn.execute(
+                update(_sv)
+                .where(_sv.c.id == version_id)
+                .values(name=new_name, body=body, previous_names=previous, updated_at=at)
+            )
+
+    def create_offer(self, offer: TransferOffer) -> None:
+        self._conn.execute(
+            transfer_offers.insert(),
+            {
+                "id": offer.id,
+                "server_id": offer.server_id,
+                "name": offer.name,
+                "new_name": offer.new_name,
+                "offered_by": offer.offered_by,
+                "created_at": offer.created_at,
+                "expires_at": offer.expires_at,
+            },
+        )
+
+    def find_offer(self, offer_id: str) -> TransferOffer | None:
+        stmt = select(*_OFFER_COLUMNS).where(transfer_offers.c.id == offer_id)
+        row = self._conn.execute(stmt).first()
+        return TransferOffer(*row) if row is not None else None
+
+    def accept_offer(self, offer_id: str, at: datetime, by: str) -> None:
+        self._conn.execute(
+            update(transfer_offers)
+            .where(transfer_offers.c.id == offer_id)
+            .values(accepted_at=at, accepted_by=by)
+        )
 
 
 class SqlServerStore:
@@ -268,7 +402,7 @@ class SqlServerStore:
         self._token_lock = threading.Lock()
         self._token_conn: Any = None
         self._write_lock = threading.Lock()
-        self._reads = reads.ReadLine(engine)
+        self.reads = reads.ReadLine(engine)
 
     def change_token(self) -> int:
         # Asked on every read request, so on a connection of its own, outside the pool: no
@@ -302,7 +436,7 @@ class SqlServerStore:
             self._token_conn = None
 
     def close(self) -> None:
-        self._reads.close()
+        self.reads.close()
         with self._token_lock:
             if self._token_conn is not None:
                 self._token_conn.close()
@@ -329,7 +463,9 @@ class SqlServerStore:
                     # Sorted, so two writers that lock the same names never deadlock.
                     for key in sorted({advisory_key(n) for n in names}):
                         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-                yield SqlWriteSession(conn)
+                session = SqlWriteSession(conn)
+                yield session
+                session.finish()
 
     def list_page(self, q: ListQuery) -> list[VersionView]:
         where: list[str] = []
@@ -343,7 +479,7 @@ class SqlServerStore:
             params["version"] = q.version
         if q.updated_since is not None:
             where.append("updated_at > :updated_since")
-            params["updated_since"] = self._reads.time_param(q.updated_since)
+            params["updated_since"] = self.reads.time_param(q.updated_since)
         if q.search:
             where.append(self._search(q.search, params))
         if q.cursor_name is not None:
@@ -355,7 +491,7 @@ class SqlServerStore:
                 params["cursor_version"] = q.cursor_version
         condition = f" WHERE {' AND '.join(where)}" if where else ""
         sql = f"{reads.SELECT_VIEWS}{condition} {reads.LIST_ORDER} LIMIT :limit"
-        return self._reads.views(sql, params)
+        return self.reads.views(sql, params)
 
     def _search(self, term: str, params: dict[str, Any]) -> str:
         """Case-insensitive substring of name or description (SPEC §3.1), through the
@@ -385,10 +521,10 @@ class SqlServerStore:
         if len(folded) < 3:
             # Shorter than a trigram: the index cannot narrow it down, but its rows are a
             # small fraction of the table's, so scanning them is the cheaper full pass.
-            found = self._reads.rows(_BY_SCAN, {"pattern": pattern, "enough": SELECTIVE + 1})
+            found = self.reads.rows(_BY_SCAN, {"pattern": pattern, "enough": SELECTIVE + 1})
         else:
             # Row numbers come from the index alone; only a few are then looked up.
-            found = self._reads.rows(
+            found = self.reads.rows(
                 _BY_TRIGRAMS, {"phrase": _phrase(folded), "enough": SELECTIVE + 1}
             )
         return [r[0] for r in found] if len(found) <= SELECTIVE else None
@@ -396,31 +532,84 @@ class SqlServerStore:
     def versions_by_name(self, name: str, include_deleted: bool) -> list[VersionView]:
         live = "" if include_deleted else f" AND {reads.LIVE}"
         sql = f"{reads.SELECT_VIEWS} WHERE name = :name{live} {_NEWEST_FIRST}"
-        return self._reads.views(sql, {"name": name})
+        return self.reads.views(sql, {"name": name})
 
     def find_version(self, name: str, version: str, include_deleted: bool) -> VersionView | None:
         live = "" if include_deleted else f" AND {reads.LIVE}"
         sql = f"{reads.SELECT_VIEWS} WHERE name = :name AND version = :version{live}"
-        rows = self._reads.views(sql, {"name": name, "version": version})
+        rows = self.reads.views(sql, {"name": name, "version": version})
         return rows[0] if rows else None
 
     def find_latest(self, name: str, include_deleted: bool) -> VersionView | None:
         live = "" if include_deleted else f" AND {reads.LIVE}"
         sql = f"{reads.SELECT_VIEWS} WHERE name = :name AND {reads.LATEST}{live} LIMIT 1"
-        rows = self._reads.views(sql, {"name": name})
+        rows = self.reads.views(sql, {"name": name})
         return rows[0] if rows else None
 
     def iter_all(self) -> Iterator[VersionView]:
         # Paged by key, so a large registry streams without holding one long read open.
         first = f"{reads.SELECT_VIEWS} {reads.LIST_ORDER} LIMIT 1000"
         after = f"{reads.SELECT_VIEWS} WHERE {reads.AFTER} {reads.LIST_ORDER} LIMIT 1000"
-        page = self._reads.views(first)
+        page = self.reads.views(first)
         while page:
             yield from page
             last = page[-1]
-            page = self._reads.views(
+            page = self.reads.views(
                 after, {"cursor_name": last.name, "cursor_version": last.version}
             )
 
     def head(self) -> int:
-        return int(self._reads.rows(_HEAD)[0][0])
+        return int(self.reads.rows(_HEAD)[0][0])
+
+    def changes_since(self, since: int, limit: int) -> list[ChangeEntry]:
+        # The versions as they now stand, joined in: one statement, one snapshot.
+        rows = self.reads.rows(_CHANGES_SINCE, {"since": since, "limit": limit})
+        view = self.reads.view
+        time = self.reads.time_value
+        return [
+            ChangeEntry(
+                r[0],
+                r[1],
+                time(r[2]),
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                view(r[8:]) if r[8] is not None else None,
+            )
+            for r in rows
+        ]
+
+    def versions_by_server_id(self, server_id: str, include_deleted: bool) -> list[VersionView]:
+        live = "" if include_deleted else f" AND {reads.LIVE}"
+        sql = f"{reads.SELECT_VIEWS} WHERE server_id = :sid{live} {_NEWEST_FIRST}"
+        return self.reads.views(sql, {"sid": server_id})
+
+    def latest_by_server_id(self, server_id: str, include_deleted: bool) -> VersionView | None:
+        live = "" if include_deleted else f" AND {reads.LIVE}"
+        sql = f"{reads.SELECT_VIEWS} WHERE server_id = :sid AND {reads.LATEST}{live} LIMIT 1"
+        rows = self.reads.views(sql, {"sid": server_id})
+        return rows[0] if rows else None
+
+    def moved_to(self, name: str) -> str | None:
+        rows = self.reads.rows(_MOVED_TO, {"name": name})
+        return str(rows[0][0]) if rows else None
+
+    def find_offer(self, offer_id: str) -> TransferOffer | None:
+        rows = self.reads.rows(_OFFER, {"id": offer_id})
+        if not rows:
+            return None
+        r = rows[0]
+        time = self.reads.time_value
+        return TransferOffer(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            time(r[5]),
+            time(r[6]),
+            time(r[7]) if r[7] is not None else None,
+            r[8],
+        )

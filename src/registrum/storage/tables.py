@@ -80,6 +80,11 @@ server_versions = Table(
     Column("updated_at", DateTime(), nullable=False),
     Column("is_latest", Boolean(), nullable=False),
     Column("body", Text(), nullable=False),
+    # The seq of the last change-log entry about this version (migration 0007).
+    Column("seq", Integer(), nullable=False, server_default="0"),
+    # The server's earlier names, a JSON array (NULL: none); on every version row so that
+    # reads splice it without a join.
+    Column("previous_names", Text(), nullable=True),
     UniqueConstraint("name", "version"),
     # (server_id, version): the per-server look-ups a write makes, and every server_id one.
     Index("ix_server_versions_server_id_version", "server_id", "version"),
@@ -127,6 +132,33 @@ changes = Table(
     Column("actor", String(255), nullable=False),
     Column("detail", Text(), nullable=False),
     Index("ix_changes_server_id", "server_id"),
+    Index("ix_changes_version_id", "version_id"),
+)
+
+# Names servers left by a rename: reads of one redirect to the server's current name, and no
+# other server may take it before reserved_until (migration 0007).
+retired_names = Table(
+    "retired_names",
+    metadata,
+    Column("name", _ordered(200), primary_key=True),
+    Column("server_id", String(36), ForeignKey("servers.id"), nullable=False),
+    Column("retired_at", DateTime(), nullable=False),
+    Column("reserved_until", DateTime(), nullable=False),
+    Index("ix_retired_names_server_id", "server_id"),
+)
+
+transfer_offers = Table(
+    "transfer_offers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("server_id", String(36), ForeignKey("servers.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("new_name", String(200), nullable=False),
+    Column("offered_by", String(255), nullable=False),
+    Column("created_at", DateTime(), nullable=False),
+    Column("expires_at", DateTime(), nullable=False),
+    Column("accepted_at", DateTime(), nullable=True),
+    Column("accepted_by", String(255), nullable=True),
 )
 
 # One row holding the change log's head. Every writer increments it first thing in its

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Final
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
@@ -13,7 +14,7 @@ from registrum.api.bodies import in_thread, read_json
 from registrum.api.context import ApiContext, Caller, Context, decode_segment
 from registrum.api.openapi import SECURED, body_schema, responses
 from registrum.core import wire
-from registrum.core.errors import InvalidInputError, Problem
+from registrum.core.errors import InvalidInputError, NotFoundError, Problem
 from registrum.services.query import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter()
@@ -145,11 +146,31 @@ def list_body(
     responses=responses(200, "ServerList", 404),
 )
 async def list_versions(
-    ctx: Context, server_name: ServerName, include_deleted: IncludeDeleted = None
+    request: Request, ctx: Context, server_name: ServerName, include_deleted: IncludeDeleted = None
 ) -> Response:
     name = decode_segment(server_name, "serverName")
-    views = ctx.query.versions(name, include_deleted=bool(include_deleted))
+    try:
+        views = ctx.query.versions(name, include_deleted=bool(include_deleted))
+    except NotFoundError:
+        return _moved_or_raise(request, ctx, name)
     return _json(wire.server_list_bytes(views, None))
+
+
+def _moved_or_raise(request: Request, ctx: ApiContext, name: str) -> Response:
+    """A name a server left by a rename: 308 to the same path under its current name (the
+    official read paths keep working for clients that follow redirects). Otherwise the
+    NotFoundError being handled goes on."""
+    current = ctx.query.moved_to(name)
+    if current is None:
+        raise
+    # The path as routed: still percent-encoded, the name one segment (RawPathMiddleware).
+    prefix, _, rest = str(request.scope["path"]).partition("/servers/")
+    _, _, suffix = rest.partition("/")
+    location = f"{prefix}/servers/{quote(current, safe='')}/{suffix}"
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    if query:
+        location += f"?{query}"
+    return Response(status_code=308, headers={"Location": location})
 
 
 @router.get(
@@ -162,6 +183,7 @@ async def list_versions(
     responses=responses(200, "ServerResponse", 404),
 )
 async def get_version(
+    request: Request,
     ctx: Context,
     server_name: ServerName,
     version: VersionParam,
@@ -169,7 +191,10 @@ async def get_version(
 ) -> Response:
     name = decode_segment(server_name, "serverName")
     ver = decode_segment(version, "version")
-    view = ctx.query.get(name, ver, include_deleted=bool(include_deleted))
+    try:
+        view = ctx.query.get(name, ver, include_deleted=bool(include_deleted))
+    except NotFoundError:
+        return _moved_or_raise(request, ctx, name)
     return _json(wire.server_response_bytes(view))
 
 

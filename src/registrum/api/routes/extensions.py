@@ -1,0 +1,165 @@
+"""Registrum's extension endpoints, under ``/x/io.registrum/`` (DESIGN.md): the change feed,
+look-ups by stable id, renames and transfers. docs/guides/change-feed-ids-and-renames.md has
+request and response examples."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from registrum.api.bodies import in_thread, read_json
+from registrum.api.context import Caller, Context, decode_segment
+from registrum.api.openapi import SECURED, responses
+from registrum.core import wire
+from registrum.core.status import Status
+from registrum.services.query import DEFAULT_CHANGES, MAX_CHANGES
+
+router = APIRouter()
+X = "/x/io.registrum"
+_JSON = "application/json"
+
+ServerId = Annotated[str, Path(alias="serverId", description="A server's stable id")]
+ServerName = Annotated[
+    str, Path(alias="serverName", description='URL-encoded server name ("com.example%2Fx")')
+]
+OfferId = Annotated[str, Path(alias="offerId", description="A transfer offer's id")]
+IncludeDeleted = Annotated[bool | None, Query(description="Include deleted versions")]
+_RENAME_BODY = {
+    **SECURED,
+    "requestBody": {
+        "required": True,
+        "content": {
+            _JSON: {
+                "schema": {
+                    "type": "object",
+                    "required": ["newName"],
+                    "properties": {"newName": {"type": "string"}},
+                }
+            }
+        },
+    },
+}
+
+
+def _json(body: bytes, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type=_JSON)
+
+
+@router.get(
+    f"{X}/changes",
+    operation_id="registrum-changes",
+    summary="Follow the change log",
+    description="The changes after `since`, in seq order, each with the version as it now "
+    "stands. A reader that calls again with `since = metadata.nextSince` misses nothing and "
+    "sees nothing twice.",
+    tags=["registrum"],
+    response_class=Response,
+)
+async def changes(
+    ctx: Context,
+    since: Annotated[int, Query(ge=0, description="The last seq already seen (0: none)")] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_CHANGES, description="Most changes per page")
+    ] = DEFAULT_CHANGES,
+) -> Response:
+    page = ctx.query.changes(since, limit)
+    return _json(
+        wire.change_feed_bytes(page.entries, page.head, page.next_since, Status.DELETED.value)
+    )
+
+
+@router.get(
+    f"{X}/servers/{{serverId}}",
+    operation_id="registrum-server-by-id",
+    summary="The latest version of the server with this id",
+    tags=["registrum"],
+    response_class=Response,
+    responses=responses(200, "ServerResponse", 404),
+)
+async def server_by_id(
+    ctx: Context, server_id: ServerId, include_deleted: IncludeDeleted = None
+) -> Response:
+    view = ctx.query.latest_by_id(server_id, include_deleted=bool(include_deleted))
+    return _json(wire.server_response_bytes(view))
+
+
+@router.get(
+    f"{X}/servers/{{serverId}}/versions",
+    operation_id="registrum-server-versions-by-id",
+    summary="Every version of the server with this id",
+    tags=["registrum"],
+    response_class=Response,
+    responses=responses(200, "ServerList", 404),
+)
+async def versions_by_id(
+    ctx: Context, server_id: ServerId, include_deleted: IncludeDeleted = None
+) -> Response:
+    views = ctx.query.versions_by_id(server_id, include_deleted=bool(include_deleted))
+    return _json(wire.server_list_bytes(views, None))
+
+
+@router.post(
+    f"{X}/servers/{{serverName}}/rename",
+    operation_id="registrum-rename",
+    summary="Rename a server (you hold both names)",
+    description="Moves the server, its id and every version to `newName`. Needs permission to "
+    "publish under both names; the old name then redirects (308) and is held for the server "
+    "during a cool-off period.",
+    tags=["registrum"],
+    response_class=Response,
+    responses=responses(200, "ServerResponse", 400, 401, 403, 404, 409),
+    openapi_extra=_RENAME_BODY,
+)
+async def rename(
+    request: Request, ctx: Context, caller: Caller, server_name: ServerName
+) -> Response:
+    name = decode_segment(server_name, "serverName")
+    raw = await read_json(request)
+    view = await in_thread(ctx.renames.rename, name, raw, caller)
+    return _json(wire.server_response_bytes(view))
+
+
+@router.post(
+    f"{X}/servers/{{serverName}}/transfer",
+    operation_id="registrum-transfer-offer",
+    summary="Offer a server to the holder of another namespace",
+    description="The first step of a transfer: the holder of `newName` accepts it with "
+    "POST .../transfers/{offerId}/accept before the offer expires.",
+    tags=["registrum"],
+    response_class=Response,
+    openapi_extra=_RENAME_BODY,
+)
+async def transfer_offer(
+    request: Request, ctx: Context, caller: Caller, server_name: ServerName
+) -> Response:
+    name = decode_segment(server_name, "serverName")
+    raw = await read_json(request)
+    offer = await in_thread(ctx.renames.offer, name, raw, caller)
+    return _json(wire.offer_bytes(offer), status=201)
+
+
+@router.get(
+    f"{X}/transfers/{{offerId}}",
+    operation_id="registrum-transfer-show",
+    summary="Show a transfer offer",
+    tags=["registrum"],
+    response_class=Response,
+)
+async def transfer_show(ctx: Context, offer_id: OfferId) -> Response:
+    return _json(wire.offer_bytes(ctx.renames.get_offer(offer_id)))
+
+
+@router.post(
+    f"{X}/transfers/{{offerId}}/accept",
+    operation_id="registrum-transfer-accept",
+    summary="Accept a transfer offer (you hold the new name)",
+    tags=["registrum"],
+    response_class=Response,
+    responses=responses(200, "ServerResponse", 401, 403, 404, 409, 410),
+    openapi_extra=SECURED,
+)
+async def transfer_accept(ctx: Context, caller: Caller, offer_id: OfferId) -> Response:
+    view = await in_thread(ctx.renames.accept, offer_id, caller)
+    return _json(wire.server_response_bytes(view))
