@@ -68,7 +68,13 @@ def test_edit_replaces_the_document_and_keeps_the_metadata(client, publish, admi
         assert new[key] == old[key], key
     assert new["isLatest"] is False
     assert ts(new["updatedAt"]) > ts(old["updatedAt"])
-    assert answer["_meta"][wire.REGISTRUM_META] == published["1.0.0"]["_meta"][wire.REGISTRUM_META]
+    # Same ids; the edit is the version's newest change, so its seq moves on.
+    mine, then = (
+        answer["_meta"][wire.REGISTRUM_META],
+        published["1.0.0"]["_meta"][wire.REGISTRUM_META],
+    )
+    assert (mine["serverId"], mine["versionId"]) == (then["serverId"], then["versionId"])
+    assert mine["seq"] > then["seq"]
     # The other version and the latest pointer are untouched.
     assert _get(client, "2.0.0") == published["2.0.0"]
     # The edit is what readers and search now see.

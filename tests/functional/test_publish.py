@@ -350,13 +350,18 @@ def test_registrum_meta_has_stable_server_id_and_unique_version_ids(client, toke
         r = _post(client, prefix, server_json(name=name, version=version), jwt)
         assert r.status_code == 200, r.text
         answers.append(r.json()["_meta"][wire.REGISTRUM_META])
-    assert all(set(a) == {"serverId", "versionId"} for a in answers)
+    assert all(set(a) == {"serverId", "versionId", "seq"} for a in answers)
+    # Each publish is the next change; seq 3 is 1.0.0 losing the latest flag to 2.0.0.
+    assert [a["seq"] for a in answers] == [1, 2, 4, 5]
     assert len({a["serverId"] for a in answers[:3]}) == 1
     assert answers[3]["serverId"] != answers[0]["serverId"]
     assert len({a["versionId"] for a in answers}) == 4
-    # Reads carry the same identifiers.
+    # Reads carry the same identifiers (the seq of 1.0.0 moved on when 2.0.0 took the latest
+    # flag from it: that is a change of 1.0.0 too).
+    ids = [(a["serverId"], a["versionId"]) for a in answers[:3]]
     for item in _all_versions(client):
-        assert item["_meta"][wire.REGISTRUM_META] in answers[:3]
+        meta = item["_meta"][wire.REGISTRUM_META]
+        assert (meta["serverId"], meta["versionId"]) in ids
 
 
 # --- the version cap (service level: the real cap is 10 000) ---------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from registrum.core.wire import OFFICIAL_META as OFFICIAL
+from registrum.core.wire import REGISTRUM_META as REGISTRUM
 from tests.conftest import auth
 from tests.factories import PREFIXES, assert_problem, enc, official, server_json, ts
 
@@ -32,9 +33,14 @@ def _set_status(client: Any, jwt: str, version: str, status: str, name: str = NA
 
 
 def _frozen(item: dict[str, Any]) -> dict[str, Any]:
-    """A ServerResponse without isLatest, which later publishes may move."""
+    """A ServerResponse without isLatest, which later publishes may move, nor the seq of the
+    version's last change, which moves with it (the flag moving is a change: ADR 0015)."""
     meta = {k: v for k, v in official(item).items() if k != "isLatest"}
-    return {"server": item["server"], "_meta": dict(item["_meta"], **{OFFICIAL: meta})}
+    ids = {k: v for k, v in item["_meta"][REGISTRUM].items() if k != "seq"}
+    return {
+        "server": item["server"],
+        "_meta": dict(item["_meta"], **{OFFICIAL: meta, REGISTRUM: ids}),
+    }
 
 
 def _versions(body: dict[str, Any]) -> list[str]:

@@ -24,6 +24,12 @@ def _seqs(registry) -> list[int]:
         return [r[0] for r in conn.execute(select(changes.c.seq).order_by(changes.c.seq))]
 
 
+def _kinds(registry) -> list[tuple[str, str | None]]:
+    with registry.engine.connect() as conn:
+        stmt = select(changes.c.kind, changes.c.version).order_by(changes.c.seq)
+        return [(r[0], r[1]) for r in conn.execute(stmt)]
+
+
 def test_migrations_match_the_table_models(registry):
     with registry.engine.connect() as conn:
         diff = compare_metadata(
@@ -36,7 +42,7 @@ def test_migrating_twice_is_a_no_op(registry):
     storage_engine.migrate(registry.engine)
     storage_engine.migrate(registry.engine)
     with registry.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
 
 
 def test_sessions_are_set_up_for_durability_and_utc(registry):
@@ -74,9 +80,21 @@ def test_every_mutation_appends_one_change_with_the_next_seq(registry):
         "io.github.alice/weather", "1.1.0", {"status": "deprecated"}, SYSTEM
     )
     moderation.set_all_status("io.github.alice/weather", {"status": "deleted"}, SYSTEM)
-    # 2 publishes + 1 single status change + 2 versions changed by the bulk change
-    assert _seqs(registry) == [1, 2, 3, 4, 5]
-    assert registry.store.head() == 5
+    # 2 publishes (the second takes the latest flag from 1.0.0: a change of 1.0.0 too),
+    # 1 single status change, 2 versions changed by the bulk change (the flag stays).
+    assert _kinds(registry) == [
+        ("published", "1.0.0"),
+        ("published", "1.1.0"),
+        ("latest-moved", "1.0.0"),
+        ("status-changed", "1.1.0"),
+        ("status-changed", "1.1.0"),
+        ("status-changed", "1.0.0"),
+    ]
+    assert _seqs(registry) == [1, 2, 3, 4, 5, 6]
+    assert registry.store.head() == 6
+    # Each version carries the seq of its own last change.
+    seqs = {v.version: v.seq for v in registry.store.iter_all()}
+    assert seqs == {"1.0.0": 6, "1.1.0": 5}
 
 
 def test_a_refused_write_leaves_no_trace(registry):
@@ -105,7 +123,12 @@ def test_concurrent_publishers_get_gap_free_seq_and_one_latest(registry):
     for t in threads:
         t.join()
     assert errors == []
-    assert _seqs(registry) == list(range(1, 81))
+    head = registry.store.head()
+    assert _seqs(registry) == list(range(1, head + 1))
+    kinds = [kind for kind, _ in _kinds(registry)]
+    assert kinds.count("published") == 80
+    # The rest: the latest flag leaving a version as a greater one arrives.
+    assert set(kinds) == {"published", "latest-moved"}
     views = registry.store.versions_by_name("io.github.alice/weather", include_deleted=True)
     assert len(views) == 80
     latest = [v for v in views if v.is_latest]
@@ -153,7 +176,11 @@ def test_32_writers_and_a_reader_see_a_gap_free_log_in_commit_order(registry):
     done.set()
     watcher.join()
     assert errors == []
-    assert _seqs(registry) == list(range(1, 161))
+    # 160 publishes; in each server, each of versions 1.1.0 to 1.4.0 takes the latest flag
+    # from the one before, which is a change of that one too.
+    kinds = [kind for kind, _ in _kinds(registry)]
+    assert (kinds.count("published"), kinds.count("latest-moved"), len(kinds)) == (160, 128, 288)
+    assert _seqs(registry) == list(range(1, 289))
     assert len(observations) > 1
     for head, seqs in observations:
         assert seqs == list(range(1, head + 1))
@@ -218,9 +245,25 @@ def test_upgrading_from_the_first_schema_keeps_the_data(blank_database_url):
             },
         )
     store = SqlServerStore(engine)
-    before = list(store.iter_all())
+
+    def rows() -> list[tuple[object, ...]]:
+        # The columns of the first schema: the store itself reads the newest one.
+        with engine.connect() as conn:
+            return list(
+                conn.execute(
+                    text(
+                        "SELECT id, server_id, name, version, body, status, is_latest"
+                        " FROM server_versions"
+                    )
+                )
+            )
+
+    before = rows()
     storage_engine.migrate(engine)
-    assert list(store.iter_all()) == before
+    assert rows() == before
+    [view] = list(store.iter_all())
+    assert (view.version_id, view.body, view.is_latest) == ("v1", body, True)
+    assert (view.seq, view.previous_names) == (0, None)  # 0007: no change logged for it
     with engine.connect() as conn:
         diff = compare_metadata(
             MigrationContext.configure(conn, opts={"include_object": in_models}), metadata
@@ -265,4 +308,46 @@ def test_migration_0003_backfills_remote_urls_from_stored_documents(blank_databa
     )
     with pytest.raises(RemoteUrlTakenError):
         PublishService(SqlServerStore(engine)).publish(other, SYSTEM)
+    engine.dispose()
+
+
+def test_migration_0007_gives_each_version_the_seq_of_its_last_change(blank_database_url):
+    from datetime import datetime
+
+    from alembic import command
+
+    from registrum.storage.repositories import SqlServerStore
+
+    engine = storage_engine.create(blank_database_url)
+    command.upgrade(storage_engine.alembic_config(engine), "0006")
+    at = datetime(2026, 1, 1)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO servers (id, name, created_at) VALUES ('s1', 'io.github.a/b', :at)"),
+            {"at": at},
+        )
+        for vid, version, latest in (("v1", "1.0.0", False), ("v2", "2.0.0", True)):
+            conn.execute(
+                text(
+                    "INSERT INTO server_versions (id, server_id, name, version, description,"
+                    " status, status_changed_at, published_at, updated_at, is_latest, body)"
+                    " VALUES (:id, 's1', 'io.github.a/b', :v, 'd', 'active', :at, :at, :at,"
+                    " :latest, '{}')"
+                ),
+                {"id": vid, "v": version, "at": at, "latest": latest},
+            )
+        for seq, vid in ((1, "v1"), (2, "v2"), (3, "v1")):
+            conn.execute(
+                text(
+                    "INSERT INTO changes (seq, at, kind, server_id, version_id, name, version,"
+                    " actor, detail) VALUES (:seq, :at, 'published', 's1', :vid,"
+                    " 'io.github.a/b', '1', 'test', '{}')"
+                ),
+                {"seq": seq, "vid": vid, "at": at},
+            )
+        conn.execute(text("UPDATE log_head SET seq = 3"))
+    storage_engine.migrate(engine)
+    store = SqlServerStore(engine)
+    assert {v.version_id: v.seq for v in store.iter_all()} == {"v1": 3, "v2": 2}
+    store.close()
     engine.dispose()

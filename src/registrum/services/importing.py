@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+import orjson
+
 from registrum.core import wire
 from registrum.core.errors import Problem, RemoteUrlTakenError, StateConflictError
+from registrum.core.names import is_valid_name
 from registrum.core.permissions import SYSTEM, Principal
 from registrum.core.ports import ServerStore, WriteSession
 from registrum.core.records import Change, ChangeKind, NewVersion
@@ -65,6 +68,16 @@ class _Item:
     server_id: str | None
     version_id: str | None
     remote_urls: tuple[str, ...]
+    previous_names: str | None = None
+
+
+def _previous_names(value: Any) -> str | None:
+    """An exported ``previousNames``, kept when it is a list of valid names."""
+    if not isinstance(value, list) or not value:
+        return None
+    if not all(isinstance(n, str) and is_valid_name(n) for n in value):
+        return None
+    return orjson.dumps(value).decode()
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -118,6 +131,7 @@ def _prepare(index: int, raw: Any) -> _Item | Rejected:
         server_id=_uuid(ours.get(wire.SERVER_ID)),
         version_id=_uuid(ours.get(wire.VERSION_ID)),
         remote_urls=remote_urls_of(detail),
+        previous_names=_previous_names(ours.get(wire.PREVIOUS_NAMES)),
     )
 
 
@@ -212,6 +226,7 @@ class ImportService:
                         updated_at=item.updated_at or now,
                         is_latest=False,
                         remote_urls=item.remote_urls,
+                        previous_names=item.previous_names,
                     )
                 )
                 tx.append_change(

@@ -161,7 +161,10 @@ class ModerationService:
                 "Cannot rename server",
                 [
                     Problem(
-                        "name", f"name must stay '{name}'; renaming is not an edit", document.name
+                        "name",
+                        f"name must stay '{name}'; to rename the server, POST "
+                        '{"newName": ...} to /v0.1/x/io.registrum/servers/{name}/rename',
+                        document.name,
                     )
                 ],
             )

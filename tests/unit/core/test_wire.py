@@ -94,7 +94,22 @@ def test_server_response_bytes_shape() -> None:
         "updatedAt": "2025-03-02T00:00:00Z",
         "isLatest": True,
     }
-    assert data["_meta"][wire.REGISTRUM_META] == {"serverId": "srv-1", "versionId": "ver-1"}
+    assert data["_meta"][wire.REGISTRUM_META] == {
+        "serverId": "srv-1",
+        "versionId": "ver-1",
+        "seq": 0,
+    }
+
+
+def test_previous_names_are_spliced_in_when_there_are_some() -> None:
+    renamed = view(seq=7, previous_names='["io.github.alice/old","io.github.alice/older"]')
+    meta = orjson.loads(server_response_bytes(renamed))["_meta"][wire.REGISTRUM_META]
+    assert meta == {
+        "serverId": "srv-1",
+        "versionId": "ver-1",
+        "seq": 7,
+        "previousNames": ["io.github.alice/old", "io.github.alice/older"],
+    }
 
 
 def test_status_message_on_the_wire_only_when_set() -> None:
