@@ -56,6 +56,25 @@ def test_every_get_revalidates(client: TestClient, publish) -> None:
         assert r.content
 
 
+def test_a_transfer_offer_revalidates_until_it_is_accepted(client, publish, token) -> None:
+    assert publish(server_json(NAME)).status_code == 200
+    alice = {"Authorization": f"Bearer {token('publish:io.github.alice/*')}"}
+    org = {"Authorization": f"Bearer {token('publish:org.example/*')}"}
+    offer = client.post(
+        f"/v0.1/x/io.registrum/servers/{enc(NAME)}/transfer",
+        json={"newName": "org.example/weather"},
+        headers=alice,
+    ).json()
+    path = f"/v0.1/x/io.registrum/transfers/{offer['id']}"
+    etag = client.get(path).headers["etag"]
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    accepted = client.post(f"{path}/accept", headers=org)
+    assert accepted.status_code == 200
+    after = client.get(path, headers={"If-None-Match": etag})
+    assert after.status_code == 200
+    assert "acceptedAt" in after.json()
+
+
 def test_not_found_answers_carry_no_etag(client: TestClient) -> None:
     r = client.get(f"/v0.1/servers/{enc(NAME)}/versions")
     assert r.status_code == 404

@@ -30,10 +30,10 @@ from typing import Final
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The read paths: list, versions, one version (both prefixes), and the extensions' reads:
-# the change feed and the look-ups by id.
+# the change feed, the look-ups by id and transfer offers.
 _READ_PATH: Final = re.compile(
     rb"^/v0(?:\.1)?/(?:servers(?:/[^/]+/versions(?:/[^/]+)?)?"
-    rb"|x/io\.registrum/(?:changes|servers/[^/]+(?:/versions)?))$"
+    rb"|x/io\.registrum/(?:changes|servers/[^/]+(?:/versions)?|transfers/[^/]+))$"
 )
 _CACHEABLE_STATUS: Final = frozenset({200, 404})  # 404: polling for a server not yet there
 _DROPPED: Final = frozenset({b"content-length", b"etag", b"date", b"server", b"cache-control"})
