@@ -13,6 +13,7 @@ from registrum.core.errors import AuthenticationError, InvalidInputError, Proble
 from registrum.core.permissions import Principal
 from registrum.services.auth import TokenExchange
 from registrum.services.importing import ImportService
+from registrum.services.mirror import MirrorService
 from registrum.services.moderation import ModerationService
 from registrum.services.publish import PublishService
 from registrum.services.query import QueryService
@@ -36,6 +37,7 @@ class ApiContext:
     importer: ImportService
     auth: TokenExchange
     renames: RenameService
+    mirror: MirrorService
     github_client_id: str = ""
     build: BuildInfo = field(default_factory=BuildInfo)
     max_body_bytes: int = 1024 * 1024

@@ -149,3 +149,8 @@ class BadUpstreamError(RegistrumError):
     """A package registry answered, but with something that cannot be used (larger than
     the configured cap, not the JSON its API promises). Retrying will not help; the
     operator may need to raise a limit or fix the upstream's configuration."""
+
+
+class UpstreamSyncError(RegistrumError):
+    """A mirrored registry could not be read (unreachable, an error answer, or something that
+    is not a registry's answer); the sync stops at its last checkpoint and can be resumed."""

@@ -7,8 +7,9 @@ made through the :class:`WriteSession` stays true until the change is stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -18,7 +19,10 @@ from registrum.core.records import (
     ChangeEntry,
     ListQuery,
     NewVersion,
+    StagedEntry,
     TransferOffer,
+    Upstream,
+    UpstreamEntry,
     VersionUpdate,
 )
 from registrum.core.server_json import Package
@@ -28,7 +32,9 @@ from registrum.core.wire import VersionView
 class WriteSession(Protocol):
     def find_server_id(self, name: str) -> str | None: ...
 
-    def create_server(self, server_id: str, name: str, at: datetime) -> None: ...
+    def create_server(
+        self, server_id: str, name: str, at: datetime, upstream: str | None = None
+    ) -> None: ...
 
     def count_versions(self, server_id: str) -> int: ...
 
@@ -92,6 +98,41 @@ class WriteSession(Protocol):
     def find_offer(self, offer_id: str) -> TransferOffer | None: ...
 
     def accept_offer(self, offer_id: str, at: datetime, by: str) -> None: ...
+
+    # The mirror (issue #7).
+
+    def add_upstream(self, upstream: Upstream) -> None: ...
+
+    def remove_upstream(self, name: str) -> None:
+        """Forget the upstream and everything staged from it."""
+        ...
+
+    def get_upstream(self, name: str) -> Upstream | None: ...
+
+    def record_sync(
+        self, name: str, checkpoint: str | None, at: datetime, error: str | None
+    ) -> None: ...
+
+    def stage(self, upstream: str, entries: Sequence[UpstreamEntry], at: datetime) -> set[str]:
+        """Insert or replace entries; returns the names touched (old names of moved keys
+        too)."""
+        ...
+
+    def unstage(self, upstream: str, keys: Iterable[str]) -> set[str]: ...
+
+    def staged_keys(self, upstream: str) -> dict[str, datetime | None]: ...
+
+    def staged_for(self, name: str) -> list[StagedEntry]:
+        """Every upstream's entries for the name, highest priority first."""
+        ...
+
+    def all_mirrored_names(self) -> set[str]: ...
+
+    def server_upstream(self, name: str) -> tuple[str, str | None] | None:
+        """(server id, upstream or None when published here) of the server with that name."""
+        ...
+
+    def set_server_upstream(self, server_id: str, upstream: str | None) -> None: ...
 
 
 class IdentityProvider(Protocol):
@@ -162,7 +203,40 @@ class ServerStore(Protocol):
 
     def find_offer(self, offer_id: str) -> TransferOffer | None: ...
 
+    def list_upstreams(self) -> list[Upstream]: ...
+
+    def get_upstream(self, name: str) -> Upstream | None: ...
+
+    def server_upstream(self, name: str) -> tuple[str, str | None] | None:
+        """(server id, upstream or None when published here) of the server with that name."""
+        ...
+
     def change_token(self) -> int:
         """A number that changes whenever any process commits a write; cheap enough to ask
         on every request. Only compared with earlier values from the same store object."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamBatch:
+    """What one step of reading an upstream gives: entries to stage, keys the upstream no
+    longer serves, the checkpoint to resume after them, and progress (done of total)."""
+
+    entries: list[UpstreamEntry]
+    removed: list[str]
+    checkpoint: dict[str, Any]
+    done: int
+    total: int | None = None
+
+
+class UpstreamReader(Protocol):
+    """Reads one upstream registry from a checkpoint, in batches (issue #7)."""
+
+    def read(
+        self, checkpoint: Mapping[str, Any], known: Callable[[], dict[str, datetime | None]]
+    ) -> Iterator[UpstreamBatch]:
+        """The batches after ``checkpoint``. ``known`` gives the keys already staged (with
+        the upstream's updatedAt), for readers that must find removals or skip repeats."""
+        ...
+
+    def close(self) -> None: ...

@@ -25,6 +25,7 @@ class NewVersion:
     is_latest: bool
     remote_urls: tuple[str, ...] = ()
     previous_names: str | None = None  # the server's earlier names (JSON array), if any
+    source: str | None = None  # a mirrored version's provenance (JSON object)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,8 @@ class VersionUpdate:
     write_status_message: bool = False
     # With a new body: the remote URLs it names (replacing the old ones).
     remote_urls: tuple[str, ...] | None = None
+    # A mirrored version's provenance (JSON object); None leaves it as it is.
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ class ChangeKind:
     # or restored: a change of its state too, so the feed carries it.
     LATEST_MOVED = "latest-moved"
     RENAMED = "renamed"  # one per version of the renamed server
+    MIRRORED = "mirrored"  # a version taken, changed or hidden by a mirror sync
     TRANSFER_OFFERED = "transfer-offered"  # server-level: no version
 
 
@@ -112,3 +116,46 @@ class ListQuery:
     version: str | None = None
     latest_only: bool = False
     include_deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """A registry this one mirrors (issue #7)."""
+
+    name: str
+    url: str
+    kind: str  # "registrum" (follows the change feed), "official" (walk + updated_since), "file"
+    priority: int
+    interval_seconds: int
+    checkpoint: str = "{}"  # JSON: where the next sync resumes
+    created_at: datetime | None = None
+    last_synced_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamEntry:
+    """One version as an upstream serves it. ``key`` identifies it within the upstream (its
+    versionId when it has one, else name and version)."""
+
+    key: str
+    name: str
+    version: str
+    body: str
+    status: str
+    status_message: str | None
+    published_at: datetime
+    status_changed_at: datetime
+    upstream_updated_at: datetime | None = None
+    upstream_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StagedEntry:
+    """An upstream entry as stored for merging, with its upstream's name and priority."""
+
+    upstream: str
+    priority: int
+    url: str
+    entry: UpstreamEntry
+    synced_at: datetime

@@ -44,6 +44,7 @@ SERVER_ID: Final = "serverId"
 VERSION_ID: Final = "versionId"
 SEQ: Final = "seq"
 PREVIOUS_NAMES: Final = "previousNames"
+SOURCE: Final = "source"
 
 # The change feed and transfer offers (extension endpoints).
 CHANGES: Final = "changes"
@@ -61,6 +62,17 @@ CREATED_AT: Final = "createdAt"
 EXPIRES_AT_CAMEL: Final = "expiresAt"
 ACCEPTED_AT: Final = "acceptedAt"
 ACCEPTED_BY: Final = "acceptedBy"
+
+# Policy explanations (the mirror's extension endpoint).
+SERVED_FROM: Final = "servedFrom"
+VERSIONS: Final = "versions"
+UPSTREAM: Final = "upstream"
+ALLOWED: Final = "allowed"
+RULE: Final = "rule"
+REASON: Final = "reason"
+SERVED: Final = "served"
+PUBLISH: Final = "publish"
+RULES: Final = "rules"
 
 # Token exchange members (snake_case on the wire, as the official registry has them).
 REGISTRY_TOKEN: Final = "registry_token"  # noqa: S105 - a field name, not a secret
@@ -86,6 +98,7 @@ class VersionView:
     is_latest: bool
     seq: int = 0  # of the last change-log entry about this version
     previous_names: str | None = None  # the server's earlier names: a JSON array, or None
+    source: str | None = None  # a mirrored version's provenance: a JSON object, or None
 
 
 def official_meta(view: VersionView) -> dict[str, Any]:
@@ -111,6 +124,8 @@ def registry_meta(view: VersionView) -> dict[str, Any]:
     meta: dict[str, Any] = {SERVER_ID: view.server_id, VERSION_ID: view.version_id, SEQ: view.seq}
     if view.previous_names is not None:
         meta[PREVIOUS_NAMES] = orjson.Fragment(view.previous_names)
+    if view.source is not None:
+        meta[SOURCE] = orjson.Fragment(view.source)
     return meta
 
 
@@ -187,3 +202,24 @@ def offer_bytes(offer: Any) -> bytes:
         out[ACCEPTED_AT] = offer.accepted_at
         out[ACCEPTED_BY] = offer.accepted_by
     return dumps(out)
+
+
+def decision(decision: Any) -> dict[str, Any]:
+    """A policy decision (``core.policy.Decision``)."""
+    return {ALLOWED: decision.allowed, RULE: decision.rule, REASON: decision.reason}
+
+
+def explanation_bytes(explanation: Any, rules: list[str]) -> bytes:
+    """Why each version of a name is shown or hidden (``services.mirror.Explanation``)."""
+    return dumps(
+        {
+            NAME: explanation.name,
+            SERVED_FROM: explanation.served_from,
+            PUBLISH: decision(explanation.publish),
+            VERSIONS: [
+                {UPSTREAM: v.upstream, VERSION: v.version, SERVED: v.served, **decision(v.decision)}
+                for v in explanation.versions
+            ],
+            RULES: rules,
+        }
+    )

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from registrum.api.app import create_app
 from registrum.client import RegistryError
 from registrum.core import wire
+from registrum.core.policy import PolicyError
 from registrum.server.settings import Settings, SettingsError, load
 from registrum.server.sources import SourceError, open_source
 from registrum.server.wiring import Registry, build
@@ -35,6 +36,9 @@ def _settings(**overrides: object) -> Settings:
 def _build(settings: Settings) -> Registry:
     try:
         return build(settings)
+    except PolicyError as exc:
+        err.print(f"[red]error:[/red] {exc}\n  check MCP_REGISTRY_POLICY_FILE", highlight=False)
+        raise typer.Exit(2) from None
     except Exception as exc:
         err.print(
             f"[red]error:[/red] cannot open the database {settings.database!r}: {exc}\n"
@@ -122,6 +126,9 @@ def serve(
     for line in registry.describe_verification():
         log.info("%s", line)
     log.info("Registrum serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
+    from registrum.server.mirror_commands import start_scheduler
+
+    start_scheduler(settings, registry)
     if settings.workers > 1:
         # Each worker builds its own registry from the same environment.
         import os
@@ -191,6 +198,9 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
+    from registrum.server import mirror_commands
+
     app.command("serve")(serve)
     app.command("import")(import_)
     app.command("export")(export)
+    mirror_commands.register(app)

@@ -125,6 +125,14 @@ class Settings(BaseSettings):
         gt=0,
         description="seconds a transfer offer can be accepted (default 7 days)",
     )
+    policy_file: str = Field(
+        default="",
+        description="TOML allow/deny policy for mirrored entries and local publishing "
+        "(docs/guides/run-an-enterprise-mirror.md); empty: allow everything",
+    )
+    mirror_sync: bool = Field(
+        default=True, description="run the configured upstreams' syncs on their schedule"
+    )
     log_level: str = "info"
 
     @field_validator("server_address")

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from registrum.api.app import create_app
 from registrum.api.context import ApiContext, BuildInfo
+from registrum.core.policy import Policy
 from registrum.core.ports import IdentityProvider
 from registrum.identity.dns import DnsLogin
 from registrum.identity.github import GitHubLogin
@@ -21,6 +22,7 @@ from registrum.identity.oidc import OidcLogin
 from registrum.server.settings import Settings, load
 from registrum.services.auth import TokenExchange
 from registrum.services.importing import ImportService
+from registrum.services.mirror import MirrorService
 from registrum.services.moderation import ModerationService
 from registrum.services.ownership import OwnershipChecker
 from registrum.services.publish import PublishService
@@ -29,6 +31,7 @@ from registrum.services.renames import RenameService
 from registrum.services.tokens import TokenService
 from registrum.storage import engine as storage_engine
 from registrum.storage.repositories import SqlServerStore
+from registrum.upstream.readers import reader_for
 from registrum.verifiers import catalog
 from registrum.verifiers.fetching import Fetcher
 
@@ -127,13 +130,20 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
     if settings.enable_registry_validation:
         verifiers, fetcher = catalog.build(settings.verification())
         ownership = OwnershipChecker(verifiers)
+    policy = Policy.load(settings.policy_file) if settings.policy_file else Policy.allow_all()
+    mirror = MirrorService(store, reader_for, policy=policy)
     context = ApiContext(
         query=QueryService(store),
-        publish=PublishService(store, ownership=ownership),
+        publish=PublishService(
+            store,
+            ownership=ownership,
+            may_publish=lambda name: mirror.policy.may_publish(name),
+        ),
         moderation=ModerationService(store, ownership=ownership),
         tokens=tokens,
         importer=ImportService(store),
         auth=TokenExchange(tokens, login_methods(settings), settings.blocked_namespace_list),
+        mirror=mirror,
         renames=RenameService(
             store,
             cool_off=timedelta(seconds=settings.rename_cool_off),

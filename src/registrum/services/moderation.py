@@ -31,6 +31,7 @@ from registrum.services.documents import canonical_body
 from registrum.services.latest import recompute_latest
 from registrum.services.ownership import OwnershipChecker
 from registrum.services.remotes import require_free, stored_remote_urls
+from registrum.services.renames import refuse_mirrored
 
 NO_STATUS_PERMISSION: Final = "You do not have publish or edit permissions for this server"
 NO_EDIT_PERMISSION: Final = "You do not have edit permissions for this server"
@@ -122,6 +123,7 @@ class ModerationService:
         change = parse_status_body(raw)
         self._require_status_permission(principal, name)
         with self._store.write(name) as tx:
+            refuse_mirrored(tx, name)
             server_id = tx.find_server_id(name)
             view = tx.find(server_id, version) if server_id else None
             if server_id is None or view is None:
@@ -135,6 +137,7 @@ class ModerationService:
         change = parse_status_body(raw)
         self._require_status_permission(principal, name)
         with self._store.write(name) as tx:
+            refuse_mirrored(tx, name)
             server_id = tx.find_server_id(name)
             views = tx.versions(server_id) if server_id else []
             if server_id is None or not views:
@@ -184,6 +187,7 @@ class ModerationService:
             if current.status != Status.DELETED.value:
                 self._ownership.check(document)
         with self._store.write(name) as tx:
+            refuse_mirrored(tx, name)
             server_id = tx.find_server_id(name)
             view = tx.find(server_id, version) if server_id else None
             if server_id is None or view is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from registrum.core.errors import (
@@ -10,6 +11,7 @@ from registrum.core.errors import (
     VersionLimitError,
 )
 from registrum.core.permissions import Action, Principal, has_permission
+from registrum.core.policy import Decision
 from registrum.core.ports import ServerStore
 from registrum.core.records import Change, ChangeKind, NewVersion
 from registrum.core.status import Status
@@ -20,7 +22,7 @@ from registrum.services.clock import Clock, IdFactory, new_id, utc_now
 from registrum.services.documents import canonical_body
 from registrum.services.ownership import OwnershipChecker
 from registrum.services.remotes import require_free
-from registrum.services.renames import claim_name
+from registrum.services.renames import claim_name, refuse_mirrored
 
 MAX_VERSIONS_PER_SERVER: Final = 10_000
 NO_PUBLISH_PERMISSION: Final = "You do not have permission to publish this server"
@@ -41,9 +43,12 @@ class PublishService:
         ids: IdFactory = new_id,
         max_versions: int = MAX_VERSIONS_PER_SERVER,
         ownership: OwnershipChecker | None = None,
+        may_publish: Callable[[str], Decision] | None = None,
     ) -> None:
         self._store = store
         self._ownership = ownership
+        # The operator's policy for local publishing (the [publish] section of the policy).
+        self._may_publish = may_publish
         self._clock = clock
         self._ids = ids
         self._max_versions = max_versions
@@ -56,12 +61,19 @@ class PublishService:
         body = canonical_body(document)
         urls = remote_urls_of(document)
         name, version = document.name, document.version
+        if self._may_publish is not None:
+            decision = self._may_publish(name)
+            if not decision.allowed:
+                raise PermissionDeniedError(
+                    f"This registry does not take local publishes of {name!r}: {decision.reason}"
+                )
         if self._ownership is not None:
             # Outside calls to package registries, before the transaction: a slow upstream
             # must never hold the write lock.
             self._ownership.check(document)
         with self._store.write(name) as tx:
             now = self._clock()
+            refuse_mirrored(tx, name)
             server_id = tx.find_server_id(name)
             if server_id is None:
                 claim_name(tx, name, now)

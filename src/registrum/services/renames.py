@@ -50,6 +50,18 @@ def claim_name(tx: WriteSession, name: str, now: datetime) -> None:
     tx.release_name(name)
 
 
+def refuse_mirrored(tx: WriteSession, name: str) -> None:
+    """Entries mirrored from an upstream are read-only here: changes go to the upstream."""
+    owner = tx.server_upstream(name)
+    if owner is not None and owner[1] is not None:
+        upstream = tx.get_upstream(owner[1])
+        where = f" ({upstream.url})" if upstream is not None else ""
+        raise StateConflictError(
+            f"{name!r} is mirrored from the upstream {owner[1]!r}{where} and is read-only "
+            "here: publish or change it there"
+        )
+
+
 def parse_new_name(raw: Any) -> str:
     """The ``newName`` of a rename or transfer body, checked by the name rules."""
     value = raw.get("newName") if isinstance(raw, dict) else None
@@ -95,6 +107,7 @@ class RenameService:
                 f"(POST .../servers/{{name}}/transfer) and let them accept it"
             )
         with self._store.write(name, new_name) as tx:
+            refuse_mirrored(tx, name)
             server_id = self._server_of(tx, name)
             return self._move(tx, server_id, name, new_name, principal, self._clock())
 
@@ -104,6 +117,7 @@ class RenameService:
             raise PermissionDeniedError(f"You do not have permission to transfer {name!r}")
         now = self._clock()
         with self._store.write(name, new_name) as tx:
+            refuse_mirrored(tx, name)
             server_id = self._server_of(tx, name)
             self._require_free(tx, server_id, new_name, now)
             offer = TransferOffer(

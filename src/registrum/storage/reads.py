@@ -29,7 +29,7 @@ from registrum.core.wire import VersionView
 
 COLUMNS: Final = (
     "server_id, id, name, version, body, status, status_message, "
-    "status_changed_at, published_at, updated_at, is_latest, seq, previous_names"
+    "status_changed_at, published_at, updated_at, is_latest, seq, previous_names, source"
 )
 SELECT_VIEWS: Final = f"SELECT {COLUMNS} FROM server_versions"  # noqa: S608 - constant text
 LIVE: Final = f"status != '{Status.DELETED.value}'"
@@ -70,6 +70,7 @@ def _sqlite_view(row: Sequence[Any]) -> VersionView:
         bool(row[10]),
         row[11],
         row[12],
+        row[13],
     )
 
 

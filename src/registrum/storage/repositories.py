@@ -9,7 +9,7 @@ import contextlib
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -22,12 +22,15 @@ from registrum.core.records import (
     ChangeKind,
     ListQuery,
     NewVersion,
+    StagedEntry,
     TransferOffer,
+    Upstream,
+    UpstreamEntry,
     VersionUpdate,
 )
 from registrum.core.status import Status
 from registrum.core.wire import VersionView
-from registrum.storage import reads
+from registrum.storage import mirroring, reads
 from registrum.storage.engine import WRITE
 from registrum.storage.tables import (
     changes,
@@ -54,6 +57,7 @@ _VIEW_COLUMNS = (
     _sv.c.is_latest,
     _sv.c.seq,
     _sv.c.previous_names,
+    _sv.c.source,
 )
 
 
@@ -216,8 +220,49 @@ class SqlWriteSession:
     def version_id_in_use(self, version_id: str) -> bool:
         return self._conn.execute(_VERSION_ID_USED, {"id": version_id}).first() is not None
 
-    def create_server(self, server_id: str, name: str, at: datetime) -> None:
-        self._conn.execute(_INSERT_SERVER, {"id": server_id, "name": name, "created_at": at})
+    def create_server(
+        self, server_id: str, name: str, at: datetime, upstream: str | None = None
+    ) -> None:
+        self._conn.execute(
+            _INSERT_SERVER, {"id": server_id, "name": name, "created_at": at, "upstream": upstream}
+        )
+
+    # The mirror ---------------------------------------------------------------------------
+
+    def add_upstream(self, upstream: Upstream) -> None:
+        mirroring.add_upstream(self._conn, upstream)
+
+    def remove_upstream(self, name: str) -> None:
+        mirroring.remove_upstream(self._conn, name)
+
+    def get_upstream(self, name: str) -> Upstream | None:
+        return mirroring.get_upstream(self._conn, name)
+
+    def record_sync(
+        self, name: str, checkpoint: str | None, at: datetime, error: str | None
+    ) -> None:
+        mirroring.record_sync(self._conn, name, checkpoint, at, error)
+
+    def stage(self, upstream: str, entries: Sequence[UpstreamEntry], at: datetime) -> set[str]:
+        return mirroring.stage(self._conn, upstream, entries, at)
+
+    def unstage(self, upstream: str, keys: Iterable[str]) -> set[str]:
+        return mirroring.unstage(self._conn, upstream, keys)
+
+    def staged_keys(self, upstream: str) -> dict[str, datetime | None]:
+        return mirroring.staged_keys(self._conn, upstream)
+
+    def staged_for(self, name: str) -> list[StagedEntry]:
+        return mirroring.staged_for(self._conn, name)
+
+    def all_mirrored_names(self) -> set[str]:
+        return mirroring.all_mirrored_names(self._conn)
+
+    def server_upstream(self, name: str) -> tuple[str, str | None] | None:
+        return mirroring.server_upstream(self._conn, name)
+
+    def set_server_upstream(self, server_id: str, upstream: str | None) -> None:
+        mirroring.set_server_upstream(self._conn, server_id, upstream)
 
     def count_versions(self, server_id: str) -> int:
         return int(self._conn.execute(_COUNT_VERSIONS, {"server_id": server_id}).scalar_one())
@@ -249,6 +294,7 @@ class SqlWriteSession:
                 "is_latest": new.is_latest,
                 "body": new.body,
                 "previous_names": new.previous_names,
+                "source": new.source,
             },
         )
         if new.remote_urls:
@@ -287,6 +333,8 @@ class SqlWriteSession:
         if u.description is not None:
             values["description"] = u.description
             values["description_folded"] = u.description.lower()
+        if u.source is not None:
+            values["source"] = u.source
         self._conn.execute(update(_sv).where(_sv.c.id == u.version_id).values(**values))
         if u.remote_urls is not None:
             server_id = self._conn.execute(
@@ -595,6 +643,18 @@ class SqlServerStore:
     def moved_to(self, name: str) -> str | None:
         rows = self.reads.rows(_MOVED_TO, {"name": name})
         return str(rows[0][0]) if rows else None
+
+    def list_upstreams(self) -> list[Upstream]:
+        with self._engine.connect() as conn:
+            return mirroring.list_upstreams(conn)
+
+    def get_upstream(self, name: str) -> Upstream | None:
+        with self._engine.connect() as conn:
+            return mirroring.get_upstream(conn, name)
+
+    def server_upstream(self, name: str) -> tuple[str, str | None] | None:
+        with self._engine.connect() as conn:
+            return mirroring.server_upstream(conn, name)
 
     def find_offer(self, offer_id: str) -> TransferOffer | None:
         rows = self.reads.rows(_OFFER, {"id": offer_id})

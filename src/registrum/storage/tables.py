@@ -59,6 +59,8 @@ servers = Table(
     Column("id", String(36), primary_key=True),
     Column("name", _ordered(200), nullable=False, unique=True),
     Column("created_at", DateTime(), nullable=False),
+    # The upstream a mirrored server is served from (migration 0008); NULL: published here.
+    Column("upstream", String(64), nullable=True),
 )
 
 server_versions = Table(
@@ -85,6 +87,8 @@ server_versions = Table(
     # The server's earlier names, a JSON array (NULL: none); on every version row so that
     # reads splice it without a join.
     Column("previous_names", Text(), nullable=True),
+    # Provenance of a mirrored version, a JSON object (migration 0008); NULL: local.
+    Column("source", Text(), nullable=True),
     UniqueConstraint("name", "version"),
     # (server_id, version): the per-server look-ups a write makes, and every server_id one.
     Index("ix_server_versions_server_id_version", "server_id", "version"),
@@ -169,4 +173,41 @@ log_head = Table(
     metadata,
     Column("id", Integer(), primary_key=True, autoincrement=False),
     Column("seq", Integer(), nullable=False),
+)
+
+
+# The mirror (migration 0008): configured upstreams, and every version each one serves as it
+# was fetched. What the registry serves is computed from these (policy, priority, shadowing).
+upstreams = Table(
+    "upstreams",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("url", Text(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("priority", Integer(), nullable=False),
+    Column("interval_seconds", Integer(), nullable=False),
+    Column("checkpoint", Text(), nullable=False, server_default="{}"),
+    Column("created_at", DateTime(), nullable=False),
+    Column("last_synced_at", DateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+)
+
+upstream_entries = Table(
+    "upstream_entries",
+    metadata,
+    Column(
+        "upstream", String(64), ForeignKey("upstreams.name", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("key", String(512), primary_key=True),
+    Column("name", _ordered(200), nullable=False),
+    Column("version", _ordered(255), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_message", Text(), nullable=True),
+    Column("published_at", DateTime(), nullable=False),
+    Column("status_changed_at", DateTime(), nullable=False),
+    Column("upstream_updated_at", DateTime(), nullable=True),
+    Column("upstream_seq", Integer(), nullable=True),
+    Column("synced_at", DateTime(), nullable=False),
+    Index("ix_upstream_entries_name", "name"),
 )

@@ -163,3 +163,20 @@ async def transfer_show(ctx: Context, offer_id: OfferId) -> Response:
 async def transfer_accept(ctx: Context, caller: Caller, offer_id: OfferId) -> Response:
     view = await in_thread(ctx.renames.accept, offer_id, caller)
     return _json(wire.server_response_bytes(view))
+
+
+@router.get(
+    f"{X}/policy/explain",
+    operation_id="registrum-policy-explain",
+    summary="Why a name is shown or hidden",
+    description="For each version every upstream serves under the name: whether the policy "
+    "allows it, the deciding rule, and which upstream's entry is served; and whether local "
+    "users may publish under the name.",
+    tags=["registrum"],
+    response_class=Response,
+)
+async def policy_explain(
+    ctx: Context, name: Annotated[str, Query(description="A server name")]
+) -> Response:
+    explanation = await in_thread(ctx.mirror.explain, name)
+    return _json(wire.explanation_bytes(explanation, ctx.mirror.policy.describe()))

@@ -1,0 +1,247 @@
+"""Operator commands of the mirror (issue #7): ``registrum mirror add|list|remove|sync`` and
+``registrum policy explain|check``, run in-process on the registry's database; and the
+scheduler ``registrum serve`` runs for the configured upstreams."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from registrum.core.errors import RegistrumError
+from registrum.core.policy import Policy, PolicyError
+from registrum.server.settings import Settings
+from registrum.server.wiring import Registry
+from registrum.services.mirror import DEFAULT_INTERVAL, MirrorService, SyncReport
+from registrum.upstream.readers import KINDS, detect_kind
+
+out = Console()
+err = Console(stderr=True)
+log = logging.getLogger("registrum.mirror")
+
+mirror_app = typer.Typer(help="Mirror other registries: add, list, remove and sync upstreams.")
+policy_app = typer.Typer(help="The allow/deny policy (MCP_REGISTRY_POLICY_FILE).")
+_DURATION = re.compile(r"^(\d+)([smhd]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+DatabaseUrl = Annotated[str | None, typer.Option(help="database URL (MCP_REGISTRY_DATABASE_URL)")]
+
+
+def parse_interval(text: str) -> int:
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise typer.BadParameter(f"{text!r}: give a duration such as 90s, 5m, 1h or 1d")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _open(database_url: str | None) -> Registry:
+    from registrum.server.commands import _build, _settings
+
+    return _build(_settings(database_url=database_url))
+
+
+def _fail(exc: Exception, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    return typer.Exit(code)
+
+
+@mirror_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="a short name for the upstream, e.g. public")],
+    url: Annotated[str, typer.Argument(help="the registry's URL, or a dump's path or URL")],
+    priority: Annotated[
+        int, typer.Option(help="higher wins when two upstreams serve the same name")
+    ] = 0,
+    interval: Annotated[str, typer.Option(help="how often `serve` syncs it: 90s, 5m, 1h")] = (
+        f"{DEFAULT_INTERVAL // 60}m"
+    ),
+    kind: Annotated[
+        str, typer.Option(help=f"one of {', '.join(KINDS)}; found out from the URL when omitted")
+    ] = "",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add an upstream registry to mirror (then `registrum mirror sync NAME`)."""
+    seconds = parse_interval(interval)
+    if kind and kind not in KINDS:
+        raise _fail(ValueError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}"), 2)
+    registry = _open(database_url)
+    try:
+        found = kind or detect_kind(url)
+        upstream = registry.context.mirror.add(
+            name, url, found, priority=priority, interval=seconds
+        )
+    except RegistrumError as exc:
+        raise _fail(exc) from None
+    finally:
+        registry.close()
+    out.print(
+        f"added upstream {upstream.name!r}: {upstream.url} ({upstream.kind}, priority "
+        f"{upstream.priority}, every {seconds} s); run `registrum mirror sync {name}`",
+        highlight=False,
+    )
+
+
+@mirror_app.command("list")
+def list_(database_url: DatabaseUrl = None) -> None:
+    """The configured upstreams and how their last sync went."""
+    registry = _open(database_url)
+    try:
+        upstreams = registry.context.mirror.upstreams()
+    finally:
+        registry.close()
+    if not upstreams:
+        out.print("no upstreams: add one with `registrum mirror add NAME URL`")
+        return
+    table = Table("name", "kind", "priority", "every", "last sync", "url", "last error")
+    for u in upstreams:
+        table.add_row(
+            u.name,
+            u.kind,
+            str(u.priority),
+            f"{u.interval_seconds} s",
+            f"{u.last_synced_at:%Y-%m-%d %H:%M:%S}" if u.last_synced_at else "never",
+            u.url,
+            u.last_error or "",
+        )
+    out.print(table)
+
+
+@mirror_app.command("remove")
+def remove(
+    name: Annotated[str, typer.Argument(help="the upstream's name")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Stop mirroring an upstream; what only it served is hidden (deleted) here."""
+    registry = _open(database_url)
+    try:
+        changed = registry.context.mirror.remove(name)
+    except RegistrumError as exc:
+        raise _fail(exc) from None
+    finally:
+        registry.close()
+    out.print(f"removed upstream {name!r} ({changed} served version(s) changed)")
+
+
+def _sync_one(mirror: MirrorService, name: str, quiet: bool) -> SyncReport:
+    columns = [
+        SpinnerColumn(),
+        TextColumn(f"syncing {name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+    ]
+    with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
+        task = progress.add_task(name, total=None, detail="")
+
+        def report(r: SyncReport) -> None:
+            progress.update(
+                task,
+                completed=r.done,
+                total=r.total,
+                detail=f"read {r.fetched}, changed {r.changed}",
+            )
+
+        return mirror.sync(name, progress=report)
+
+
+@mirror_app.command("sync")
+def sync(
+    name: Annotated[str | None, typer.Argument(help="one upstream (all when omitted)")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Bring the mirror up to date with its upstreams (resumes where a sync stopped)."""
+    registry = _open(database_url)
+    failed = False
+    try:
+        mirror = registry.context.mirror
+        names = [name] if name else [u.name for u in mirror.upstreams()]
+        for one in names:
+            try:
+                r = _sync_one(mirror, one, quiet)
+            except RegistrumError as exc:
+                err.print(f"[red]error:[/red] {one}: {exc}", highlight=False)
+                failed = True
+                continue
+            out.print(
+                f"{one}: read {r.fetched} entr{'y' if r.fetched == 1 else 'ies'}, "
+                f"{r.changed} served version(s) changed, in {r.seconds:.1f} s",
+                highlight=False,
+            )
+    finally:
+        registry.close()
+    if failed:
+        raise typer.Exit(1)
+
+
+@policy_app.command("explain")
+def explain(
+    name: Annotated[str, typer.Argument(help="a server name")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Which rule shows or hides each version of NAME, and which upstream is served."""
+    registry = _open(database_url)
+    try:
+        e = registry.context.mirror.explain(name)
+    finally:
+        registry.close()
+    served = {"local": "published here"}.get(e.served_from or "", e.served_from or "not served")
+    out.print(f"{name}: {served}", highlight=False)
+    if e.publish is not None:
+        out.print(f"  local publishing: {e.publish.reason}", highlight=False)
+    if e.local and e.versions:
+        out.print("  (a local server shadows every upstream entry of its name)")
+    for v in e.versions:
+        mark = "served" if v.served else "not served"
+        out.print(f"  {v.upstream} {v.version}: {v.decision.reason} ({mark})", highlight=False)
+    if not e.versions:
+        out.print("  no upstream serves this name")
+
+
+@policy_app.command("check")
+def check(path: Annotated[str, typer.Argument(help="the policy file")]) -> None:
+    """Read a policy file and print its rules, or say what is wrong with it."""
+    try:
+        policy = Policy.load(path)
+    except PolicyError as exc:
+        raise _fail(exc, 2) from None
+    for line in policy.describe():
+        out.print(line, highlight=False)
+
+
+def start_scheduler(settings: Settings, registry: Registry) -> threading.Event:
+    """Run due syncs in a background thread of the serving process; returns the event that
+    stops it. One process syncs (the parent of the workers), so a sync never runs twice."""
+    stop = threading.Event()
+    mirror = registry.context.mirror
+
+    def loop() -> None:
+        while not stop.wait(5.0):
+            for upstream in mirror.due():
+                try:
+                    r = mirror.sync(upstream.name)
+                    if r.changed:
+                        log.info(
+                            "mirror %s: read %d, changed %d in %.1f s",
+                            upstream.name,
+                            r.fetched,
+                            r.changed,
+                            r.seconds,
+                        )
+                except Exception as exc:  # logged and retried at the next interval
+                    log.warning("mirror %s: sync failed: %s", upstream.name, exc)
+
+    if settings.mirror_sync:
+        threading.Thread(target=loop, name="registrum-mirror", daemon=True).start()
+    return stop
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(mirror_app, name="mirror")
+    app.add_typer(policy_app, name="policy")

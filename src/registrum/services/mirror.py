@@ -1,0 +1,423 @@
+"""The mirror / subregistry engine (issue #7; docs/guides/run-an-enterprise-mirror.md).
+
+A sync reads an upstream in batches (``core.ports.UpstreamReader``) and, for each batch, in
+one transaction: stages what the upstream serves, re-computes what this registry serves for
+every name the batch touched, and stores the checkpoint. A sync killed anywhere resumes from
+the last committed batch, and staging is an upsert keyed by the upstream's own key, so running
+a batch twice changes nothing: resumable and idempotent.
+
+What is served for a name is *merged* from the staged entries, never written by the readers:
+
+- a server published here (local) shadows every upstream entry of the same name;
+- otherwise the whole entry comes from the highest-priority upstream that has any version the
+  policy allows (version histories are never mixed);
+- a version the policy hides, or the winning upstream no longer serves, is served as
+  ``deleted`` (a tombstone, which downstream mirrors follow);
+- each served version records its provenance (upstream, URL, the upstream's seq or
+  updatedAt, when it was synced), served in ``_meta["io.registrum/registry"].source``.
+
+Every change of what is served is a change-log entry (kind ``mirrored``), so the mirror's own
+change feed, ETags and official read paths work as for local entries and mirrors can chain.
+Because merging reads only staged rows, a new policy is applied by merging again, without
+downloading anything.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import orjson
+
+from registrum.core.errors import InvalidInputError, NotFoundError, Problem, StateConflictError
+from registrum.core.policy import Decision, Policy, subject_of
+from registrum.core.ports import ServerStore, UpstreamReader, WriteSession
+from registrum.core.records import (
+    Change,
+    ChangeKind,
+    NewVersion,
+    StagedEntry,
+    Upstream,
+    VersionUpdate,
+)
+from registrum.core.status import Status
+from registrum.core.wire import VersionView
+from registrum.services.clock import Clock, utc_now
+from registrum.services.latest import recompute_latest
+
+UPSTREAM_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+DEFAULT_INTERVAL: Final = 300
+# A merge transaction covers this many names at most: a full sync of a large upstream
+# commits as it goes.
+_NAMES_PER_TRANSACTION: Final = 500
+# Served ids of mirrored entries are derived from the name (and version), so that they stay
+# the same when the entry moves to another upstream or is merged again.
+_IDS: Final = uuid.UUID("6f1d1c1e-5c38-4d61-9a62-3c1e0b8f0b7a")
+
+Readers = Callable[[Upstream], UpstreamReader]
+Progress = Callable[["SyncReport"], None]
+
+
+@dataclass
+class SyncReport:
+    upstream: str
+    fetched: int = 0  # entries read from the upstream
+    changed: int = 0  # served versions added, changed or hidden
+    done: int = 0
+    total: int | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionExplanation:
+    upstream: str
+    version: str
+    decision: Decision
+    served: bool
+
+
+@dataclass(frozen=True)
+class Explanation:
+    name: str
+    served_from: str | None  # "local", an upstream's name, or None (not served)
+    local: bool
+    versions: list[VersionExplanation] = field(default_factory=list)
+    publish: Decision | None = None
+
+
+def _source(staged: StagedEntry) -> str:
+    entry = staged.entry
+    data: dict[str, Any] = {"upstream": staged.upstream, "url": staged.url}
+    if entry.upstream_seq is not None:
+        data["seq"] = entry.upstream_seq
+    if entry.upstream_updated_at is not None:
+        data["updatedAt"] = entry.upstream_updated_at.isoformat() + "Z"
+    data["syncedAt"] = staged.synced_at.isoformat() + "Z"
+    return orjson.dumps(data).decode()
+
+
+def _remote_urls(body: Any) -> tuple[str, ...]:
+    remotes = body.get("remotes") if isinstance(body, dict) else None
+    if not isinstance(remotes, list):
+        return ()
+    urls = (r.get("url") for r in remotes if isinstance(r, dict))
+    return tuple(dict.fromkeys(u for u in urls if isinstance(u, str)))
+
+
+def _served_status(staged: StagedEntry, allowed: bool) -> tuple[str, str | None]:
+    if not allowed:
+        return Status.DELETED.value, "hidden by this registry's policy"
+    return staged.entry.status, staged.entry.status_message
+
+
+class MirrorService:
+    def __init__(
+        self,
+        store: ServerStore,
+        readers: Readers,
+        *,
+        policy: Policy | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._store = store
+        self._readers = readers
+        self.policy = policy or Policy.allow_all()
+        self._clock = clock
+
+    # Upstreams ------------------------------------------------------------------------------
+
+    def add(
+        self, name: str, url: str, kind: str, *, priority: int = 0, interval: int = DEFAULT_INTERVAL
+    ) -> Upstream:
+        if not UPSTREAM_NAME.match(name):
+            raise InvalidInputError(
+                f"Invalid upstream name {name!r}",
+                [Problem("name", "use lower-case letters, digits and '-' (at most 64)", name)],
+            )
+        if interval < 10:
+            raise InvalidInputError(
+                "The sync interval is too short",
+                [Problem("interval", "give at least 10 seconds", interval)],
+            )
+        upstream = Upstream(name, url, kind, priority, interval, "{}", self._clock())
+        with self._store.write() as tx:
+            if tx.get_upstream(name) is not None:
+                raise StateConflictError(f"An upstream named {name!r} exists already")
+            tx.add_upstream(upstream)
+        return upstream
+
+    def remove(self, name: str) -> int:
+        """Forget the upstream; what it served is merged again (so it disappears, or comes
+        from another upstream). Returns how many served versions changed."""
+        with self._store.write() as tx:
+            if tx.get_upstream(name) is None:
+                raise NotFoundError(f"No upstream named {name!r}")
+            names = set(tx.all_mirrored_names())
+            tx.remove_upstream(name)
+        return self._merge_names(sorted(names), actor=f"mirror:{name}")
+
+    def upstreams(self) -> list[Upstream]:
+        return self._store.list_upstreams()
+
+    def get(self, name: str) -> Upstream:
+        upstream = self._store.get_upstream(name)
+        if upstream is None:
+            raise NotFoundError(f"No upstream named {name!r}")
+        return upstream
+
+    # Syncing --------------------------------------------------------------------------------
+
+    def sync(self, name: str, progress: Progress | None = None) -> SyncReport:
+        upstream = self.get(name)
+        report = SyncReport(name)
+        started = time.perf_counter()
+        reader = self._readers(upstream)
+        checkpoint = orjson.loads(upstream.checkpoint or "{}")
+        try:
+            for batch in reader.read(checkpoint, lambda: self._known(name)):
+                now = self._clock()
+                with self._store.write() as tx:
+                    touched = tx.stage(name, batch.entries, now)
+                    touched |= tx.unstage(name, batch.removed)
+                    report.changed += self._merge(tx, sorted(touched), f"mirror:{name}")
+                    tx.record_sync(name, orjson.dumps(batch.checkpoint).decode(), now, None)
+                report.fetched += len(batch.entries)
+                report.done, report.total = batch.done, batch.total
+                if progress is not None:
+                    progress(report)
+        except Exception as exc:
+            report.error = str(exc)
+            with self._store.write() as tx:
+                tx.record_sync(name, None, self._clock(), str(exc))
+            raise
+        finally:
+            reader.close()
+            report.seconds = time.perf_counter() - started
+        with self._store.write() as tx:
+            tx.record_sync(name, None, self._clock(), None)
+        return report
+
+    def due(self, now: datetime | None = None) -> list[Upstream]:
+        """Upstreams whose interval has passed since their last sync."""
+        now = now or self._clock()
+        return [
+            u
+            for u in self.upstreams()
+            if u.last_synced_at is None
+            or now - u.last_synced_at >= timedelta(seconds=u.interval_seconds)
+        ]
+
+    def _known(self, name: str) -> dict[str, datetime | None]:
+        with self._store.write() as tx:
+            return tx.staged_keys(name)
+
+    # Policy ---------------------------------------------------------------------------------
+
+    def reapply(self, policy: Policy | None = None) -> int:
+        """Merge every mirrored name again (with a new policy, when given): nothing is
+        downloaded. Returns how many served versions changed."""
+        if policy is not None:
+            self.policy = policy
+        with self._store.write() as tx:
+            names = sorted(tx.all_mirrored_names())
+        return self._merge_names(names, actor="mirror:policy")
+
+    def explain(self, name: str) -> Explanation:
+        with self._store.write() as tx:
+            owner = tx.server_upstream(name)
+            staged = tx.staged_for(name)
+        local = owner is not None and owner[1] is None
+        versions = [
+            VersionExplanation(
+                s.upstream,
+                s.entry.version,
+                self._decide(s),
+                served=False,
+            )
+            for s in staged
+        ]
+        winner = None if local else self._winner(staged)
+        if winner is not None:
+            versions = [
+                VersionExplanation(v.upstream, v.version, v.decision, v.upstream == winner)
+                for v in versions
+            ]
+        served_from = "local" if local else (owner[1] if owner is not None else None)
+        return Explanation(name, served_from, local, versions, self.policy.may_publish(name))
+
+    # Merging --------------------------------------------------------------------------------
+
+    def _decide(self, staged: StagedEntry) -> Decision:
+        body = orjson.loads(staged.entry.body)
+        return self.policy.decide(subject_of(body, staged.entry.status, staged.upstream))
+
+    def _winner(self, staged: list[StagedEntry]) -> str | None:
+        for entry in staged:  # highest priority first
+            if self._decide(entry).allowed:
+                return entry.upstream
+        return None
+
+    def _merge_names(self, names: list[str], actor: str) -> int:
+        changed = 0
+        for start in range(0, len(names), _NAMES_PER_TRANSACTION):
+            with self._store.write() as tx:
+                changed += self._merge(tx, names[start : start + _NAMES_PER_TRANSACTION], actor)
+        return changed
+
+    def _merge(self, tx: WriteSession, names: Iterable[str], actor: str) -> int:
+        return sum(self._merge_one(tx, name, actor) for name in names)
+
+    def _merge_one(self, tx: WriteSession, name: str, actor: str) -> int:
+        owner = tx.server_upstream(name)
+        if owner is not None and owner[1] is None:
+            return 0  # published here: shadows every upstream
+        staged = tx.staged_for(name)
+        decisions = {(s.upstream, s.entry.key): self._decide(s).allowed for s in staged}
+        winner = next((s.upstream for s in staged if decisions[(s.upstream, s.entry.key)]), None)
+        desired = {
+            s.entry.version: s for s in staged if s.upstream == winner
+        }  # a version history comes from one upstream only
+        now = self._clock()
+        if owner is None:
+            if winner is None:
+                return 0
+            server_id = self._server_id(tx, name)
+            tx.create_server(server_id, name, now, upstream=winner)
+            served: list[VersionView] = []
+        else:
+            server_id = owner[0]
+            if winner is not None and owner[1] != winner:
+                tx.set_server_upstream(server_id, winner)
+            served = tx.versions(server_id)
+        changed = 0
+        by_version = {v.version: v for v in served}
+        for version, staged_entry in desired.items():
+            allowed = decisions[(staged_entry.upstream, staged_entry.entry.key)]
+            status, message = _served_status(staged_entry, allowed)
+            current = by_version.get(version)
+            if current is None:
+                version_id = self._insert(tx, server_id, staged_entry, status, message, now)
+            elif (current.body, current.status, current.status_message) == (
+                staged_entry.entry.body,
+                status,
+                message,
+            ):
+                continue
+            else:
+                version_id = current.version_id
+                self._update(tx, current, staged_entry, status, message, now)
+            changed += 1
+            tx.append_change(
+                Change(
+                    ChangeKind.MIRRORED,
+                    now,
+                    server_id,
+                    version_id,
+                    name,
+                    version,
+                    actor,
+                    orjson.dumps({"upstream": staged_entry.upstream}).decode(),
+                )
+            )
+        for version, current in by_version.items():
+            if version in desired or current.status == Status.DELETED.value:
+                continue
+            # The winning upstream no longer serves it (or another upstream won): tombstone.
+            tx.update_version(
+                VersionUpdate(
+                    version_id=current.version_id,
+                    updated_at=now,
+                    status=Status.DELETED,
+                    status_message="no longer served by the upstream",
+                    write_status_message=True,
+                    status_changed_at=now,
+                )
+            )
+            tx.append_change(
+                Change(
+                    ChangeKind.MIRRORED,
+                    now,
+                    server_id,
+                    current.version_id,
+                    name,
+                    version,
+                    actor,
+                    orjson.dumps({"upstream": owner[1] if owner else None}).decode(),
+                )
+            )
+            changed += 1
+        if changed:
+            recompute_latest(tx, server_id)
+        return changed
+
+    @staticmethod
+    def _server_id(tx: WriteSession, name: str) -> str:
+        candidate = str(uuid.uuid5(_IDS, name))
+        return candidate if not tx.server_id_in_use(candidate) else str(uuid.uuid4())
+
+    @staticmethod
+    def _insert(
+        tx: WriteSession,
+        server_id: str,
+        staged: StagedEntry,
+        status: str,
+        message: str | None,
+        now: datetime,
+    ) -> str:
+        entry = staged.entry
+        candidate = str(uuid.uuid5(_IDS, f"{entry.name}\n{entry.version}"))
+        version_id = candidate if not tx.version_id_in_use(candidate) else str(uuid.uuid4())
+        body = orjson.loads(entry.body)
+        description = body.get("description") if isinstance(body, dict) else None
+        tx.insert_version(
+            NewVersion(
+                server_id=server_id,
+                version_id=version_id,
+                name=entry.name,
+                version=entry.version,
+                description=description if isinstance(description, str) else "",
+                body=entry.body,
+                status=Status(status),
+                status_message=message,
+                status_changed_at=entry.status_changed_at,
+                published_at=entry.published_at,
+                # When this registry's copy changed: what its own updated_since readers need.
+                updated_at=now,
+                is_latest=False,
+                remote_urls=_remote_urls(body),
+                source=_source(staged),
+            )
+        )
+        return version_id
+
+    @staticmethod
+    def _update(
+        tx: WriteSession,
+        current: VersionView,
+        staged: StagedEntry,
+        status: str,
+        message: str | None,
+        now: datetime,
+    ) -> None:
+        body = orjson.loads(staged.entry.body)
+        description = body.get("description") if isinstance(body, dict) else None
+        tx.update_version(
+            VersionUpdate(
+                version_id=current.version_id,
+                updated_at=now,
+                status=Status(status),
+                status_message=message,
+                write_status_message=True,
+                status_changed_at=staged.entry.status_changed_at,
+                body=staged.entry.body,
+                description=description if isinstance(description, str) else "",
+                remote_urls=_remote_urls(body),
+                source=_source(staged),
+            )
+        )

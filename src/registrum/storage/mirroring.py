@@ -1,0 +1,196 @@
+"""Storage of the mirror (migration 0008): upstreams and their staged entries.
+
+Functions of one connection, used by the write session and the store; staging writes are
+upserts in batches, since a full sync stages every version an upstream serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from registrum.core.records import StagedEntry, Upstream, UpstreamEntry
+from registrum.storage.tables import servers, upstream_entries, upstreams
+
+_ue = upstream_entries
+_UPSTREAM_COLUMNS = (
+    upstreams.c.name,
+    upstreams.c.url,
+    upstreams.c.kind,
+    upstreams.c.priority,
+    upstreams.c.interval_seconds,
+    upstreams.c.checkpoint,
+    upstreams.c.created_at,
+    upstreams.c.last_synced_at,
+    upstreams.c.last_error,
+)
+_ENTRY_COLUMNS = (
+    _ue.c.key,
+    _ue.c.name,
+    _ue.c.version,
+    _ue.c.body,
+    _ue.c.status,
+    _ue.c.status_message,
+    _ue.c.published_at,
+    _ue.c.status_changed_at,
+    _ue.c.upstream_updated_at,
+    _ue.c.upstream_seq,
+)
+_CHUNK = 500  # keys per IN list
+
+
+def add_upstream(conn: Connection, upstream: Upstream) -> None:
+    conn.execute(
+        upstreams.insert(),
+        {
+            "name": upstream.name,
+            "url": upstream.url,
+            "kind": upstream.kind,
+            "priority": upstream.priority,
+            "interval_seconds": upstream.interval_seconds,
+            "checkpoint": upstream.checkpoint,
+            "created_at": upstream.created_at,
+        },
+    )
+
+
+def remove_upstream(conn: Connection, name: str) -> None:
+    conn.execute(delete(_ue).where(_ue.c.upstream == name))
+    conn.execute(delete(upstreams).where(upstreams.c.name == name))
+
+
+def get_upstream(conn: Connection, name: str) -> Upstream | None:
+    row = conn.execute(select(*_UPSTREAM_COLUMNS).where(upstreams.c.name == name)).first()
+    return Upstream(*row) if row is not None else None
+
+
+def list_upstreams(conn: Connection) -> list[Upstream]:
+    stmt = select(*_UPSTREAM_COLUMNS).order_by(upstreams.c.priority.desc(), upstreams.c.name)
+    return [Upstream(*row) for row in conn.execute(stmt)]
+
+
+def record_sync(
+    conn: Connection, name: str, checkpoint: str | None, at: datetime, error: str | None
+) -> None:
+    values: dict[str, Any] = {"last_error": error}
+    if checkpoint is not None:
+        values["checkpoint"] = checkpoint
+    if error is None:
+        values["last_synced_at"] = at
+    conn.execute(update(upstreams).where(upstreams.c.name == name).values(**values))
+
+
+def _insert(conn: Connection) -> Any:
+    return postgresql.insert(_ue) if conn.dialect.name == "postgresql" else sqlite.insert(_ue)
+
+
+def stage(
+    conn: Connection, upstream: str, entries: Sequence[UpstreamEntry], at: datetime
+) -> set[str]:
+    """Insert or replace ``entries``; returns every name they touch, including a name an
+    entry had before (an upstream rename moves a key to another name)."""
+    if not entries:
+        return set()
+    touched = {e.name for e in entries}
+    keys = [e.key for e in entries]
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        stmt = select(_ue.c.name).where(_ue.c.upstream == upstream, _ue.c.key.in_(chunk))
+        touched.update(conn.execute(stmt).scalars())
+    rows = [
+        {
+            "upstream": upstream,
+            "key": e.key,
+            "name": e.name,
+            "version": e.version,
+            "body": e.body,
+            "status": e.status,
+            "status_message": e.status_message,
+            "published_at": e.published_at,
+            "status_changed_at": e.status_changed_at,
+            "upstream_updated_at": e.upstream_updated_at,
+            "upstream_seq": e.upstream_seq,
+            "synced_at": at,
+        }
+        for e in entries
+    ]
+    insert = _insert(conn)
+    replace = {c: insert.excluded[c] for c in rows[0] if c not in ("upstream", "key")}
+    conn.execute(
+        insert.on_conflict_do_update(index_elements=["upstream", "key"], set_=replace), rows
+    )
+    return touched
+
+
+def unstage(conn: Connection, upstream: str, keys: Iterable[str]) -> set[str]:
+    """Drop entries an upstream no longer serves; returns their names."""
+    touched: set[str] = set()
+    keys = list(keys)
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        where = (_ue.c.upstream == upstream) & _ue.c.key.in_(chunk)
+        touched.update(conn.execute(select(_ue.c.name).where(where)).scalars())
+        conn.execute(delete(_ue).where(where))
+    return touched
+
+
+def staged_keys(conn: Connection, upstream: str) -> dict[str, datetime | None]:
+    """Every key the upstream has staged, with the upstream's updatedAt of it."""
+    stmt = select(_ue.c.key, _ue.c.upstream_updated_at).where(_ue.c.upstream == upstream)
+    return {row[0]: row[1] for row in conn.execute(stmt)}
+
+
+_STAGED_FOR = (
+    select(
+        upstreams.c.name, upstreams.c.priority, upstreams.c.url, _ue.c.synced_at, *_ENTRY_COLUMNS
+    )
+    .select_from(_ue.join(upstreams, upstreams.c.name == _ue.c.upstream))
+    .where(_ue.c.name == bindparam("name"))
+    .order_by(upstreams.c.priority.desc(), upstreams.c.name, _ue.c.version)
+)
+
+
+def _entry(row: Sequence[Any]) -> UpstreamEntry:
+    return UpstreamEntry(
+        key=row[0],
+        name=row[1],
+        version=row[2],
+        body=row[3],
+        status=row[4],
+        status_message=row[5],
+        published_at=row[6],
+        status_changed_at=row[7],
+        upstream_updated_at=row[8],
+        upstream_seq=row[9],
+    )
+
+
+def staged_for(conn: Connection, name: str) -> list[StagedEntry]:
+    return [
+        StagedEntry(row[0], row[1], row[2], _entry(row[4:]), row[3])
+        for row in conn.execute(_STAGED_FOR, {"name": name})
+    ]
+
+
+def all_mirrored_names(conn: Connection) -> set[str]:
+    """Every name some upstream serves or some mirrored server has."""
+    names = set(conn.execute(select(_ue.c.name).distinct()).scalars())
+    names.update(
+        conn.execute(select(servers.c.name).where(servers.c.upstream.is_not(None))).scalars()
+    )
+    return names
+
+
+def server_upstream(conn: Connection, name: str) -> tuple[str, str | None] | None:
+    row = conn.execute(
+        select(servers.c.id, servers.c.upstream).where(servers.c.name == name)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def set_server_upstream(conn: Connection, server_id: str, upstream: str | None) -> None:
+    conn.execute(update(servers).where(servers.c.id == server_id).values(upstream=upstream))

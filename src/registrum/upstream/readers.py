@@ -1,0 +1,311 @@
+"""Upstream readers: each turns a registry (or a dump) into batches of entries with a
+checkpoint after each batch, so a sync can stop anywhere and resume exactly there.
+
+- ``registrum``: follows ``/x/io.registrum/changes`` from the last seq seen. Gap-free and in
+  commit order, so nothing is missed and nothing is read twice.
+- ``official``: any registry speaking the official API. First a full walk of
+  ``/servers?include_deleted=true`` (cursor paging), then ``updated_since`` polling from the
+  walk's start. Timestamps can tie and commits can land out of timestamp order, so each poll
+  starts an overlap window before the newest time seen; entries already staged with the same
+  ``updatedAt`` are skipped, which makes the overlap free of duplicates.
+- ``file``: a JSON array of ServerResponse items or server.json documents, from a path or a
+  URL; read whole each time (skipped when unchanged), and keys no longer in it are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import httpx
+import orjson
+
+from registrum import __version__
+from registrum.core import wire
+from registrum.core.errors import UpstreamSyncError
+from registrum.core.ports import UpstreamBatch, UpstreamReader
+from registrum.core.records import Upstream, UpstreamEntry
+
+KINDS: Final = ("registrum", "official", "file")
+FEED_PAGE: Final = 1000
+LIST_PAGE: Final = 100
+# How far back each updated_since poll starts before the newest updatedAt seen.
+OVERLAP: Final = timedelta(minutes=5)
+_FEED: Final = "/x/io.registrum/changes"
+
+Known = Callable[[], dict[str, datetime | None]]
+
+
+def api_root(url: str) -> str:
+    """``https://r.example.com`` -> ``https://r.example.com/v0.1``; a URL already ending in
+    ``/v0`` or ``/v0.1`` is kept."""
+    base = url.rstrip("/")
+    return base if base.endswith(("/v0", "/v0.1")) else f"{base}/v0.1"
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _iso(value: datetime) -> str:
+    return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+
+
+def entry_of(item: Any, key: str | None = None, seq: int | None = None) -> UpstreamEntry | None:
+    """An entry from a ServerResponse (or a bare server.json); None when it is not one."""
+    if not isinstance(item, dict):
+        return None
+    inner = item.get(wire.SERVER)
+    server: dict[str, Any] = inner if isinstance(inner, dict) else item
+    name, version = server.get("name"), server.get("version")
+    if not isinstance(name, str) or not isinstance(version, str):
+        return None
+    meta = item.get(wire.META) if isinstance(item.get(wire.META), dict) else {}
+    official = meta.get(wire.OFFICIAL_META) if isinstance(meta, dict) else None
+    official = official if isinstance(official, dict) else {}
+    status = official.get(wire.STATUS)
+    status = status if status in ("active", "deprecated", "deleted") else "active"
+    message = official.get(wire.STATUS_MESSAGE)
+    published = _time(official.get(wire.PUBLISHED_AT)) or datetime(1970, 1, 1)
+    return UpstreamEntry(
+        key=key or f"{name}\n{version}",
+        name=name,
+        version=version,
+        body=orjson.dumps(server).decode(),
+        status=status,
+        status_message=message if isinstance(message, str) else None,
+        published_at=published,
+        status_changed_at=_time(official.get(wire.STATUS_CHANGED_AT)) or published,
+        upstream_updated_at=_time(official.get(wire.UPDATED_AT)),
+        upstream_seq=seq,
+    )
+
+
+class _Http:
+    def __init__(self, upstream: Upstream, client: httpx.Client | None) -> None:
+        self.upstream = upstream
+        self._own = client is None
+        self.http = client or httpx.Client(
+            timeout=30.0,
+            follow_redirects=True,
+            headers={"User-Agent": f"registrum-mirror/{__version__}"},
+        )
+
+    def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
+        where = f"upstream {self.upstream.name!r} ({url})"
+        try:
+            response = self.http.get(url, params=params)
+        except httpx.HTTPError as exc:
+            raise UpstreamSyncError(f"{where}: cannot connect ({exc})") from exc
+        if response.status_code != 200:
+            raise UpstreamSyncError(f"{where}: answered HTTP {response.status_code}")
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamSyncError(f"{where}: the answer is not JSON ({exc})") from exc
+
+    def close(self) -> None:
+        if self._own:
+            self.http.close()
+
+
+class FeedReader(_Http):
+    """A Registrum upstream: its change feed."""
+
+    def read(self, checkpoint: Mapping[str, Any], known: Known) -> Iterator[UpstreamBatch]:
+        since = int(checkpoint.get("seq", 0))
+        url = api_root(self.upstream.url) + _FEED
+        while True:
+            page = self.get_json(url, {"since": since, "limit": FEED_PAGE})
+            changes = page.get("changes") if isinstance(page, dict) else None
+            metadata = page.get("metadata") if isinstance(page, dict) else None
+            if not isinstance(changes, list) or not isinstance(metadata, dict):
+                raise UpstreamSyncError(f"upstream {self.upstream.name!r}: not a change feed")
+            if not changes:
+                return
+            latest: dict[str, UpstreamEntry] = {}  # by key: the last state in this page wins
+            for change in changes:
+                if not isinstance(change, dict) or change.get("server") is None:
+                    continue
+                key = change.get("versionId")
+                entry = entry_of(
+                    change["server"],
+                    key if isinstance(key, str) else None,
+                    change.get("seq") if isinstance(change.get("seq"), int) else None,
+                )
+                if entry is not None:
+                    latest[entry.key] = entry
+            since = int(metadata.get("nextSince", since))
+            head = metadata.get("head")
+            yield UpstreamBatch(
+                list(latest.values()),
+                [],
+                {"seq": since},
+                since,
+                head if isinstance(head, int) else None,
+            )
+
+
+class OfficialReader(_Http):
+    """Any registry speaking the official API: a full walk, then updated_since polls."""
+
+    def read(self, checkpoint: Mapping[str, Any], known: Known) -> Iterator[UpstreamBatch]:
+        url = api_root(self.upstream.url) + "/servers"
+        if checkpoint.get("phase") != "poll":
+            yield from self._walk(url, checkpoint)
+            return
+        yield from self._poll(url, checkpoint, known)
+
+    def _page(self, url: str, params: dict[str, Any]) -> tuple[list[Any], str | None]:
+        body = self.get_json(url, params)
+        items = body.get("servers") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise UpstreamSyncError(
+                f"upstream {self.upstream.name!r}: {url} did not answer a server list"
+            )
+        metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+        cursor = metadata.get("nextCursor") if isinstance(metadata, dict) else None
+        return items, cursor if isinstance(cursor, str) and cursor else None
+
+    def _walk(self, url: str, checkpoint: Mapping[str, Any]) -> Iterator[UpstreamBatch]:
+        # Polling starts an overlap before the newest updatedAt the walk saw, on the
+        # upstream's own clock (ours may differ from it); an entry changed while the walk
+        # was past it has a later updatedAt than that.
+        newest = _time(checkpoint.get("newest"))
+        cursor = checkpoint.get("cursor")
+        done = int(checkpoint.get("done", 0))
+        while True:
+            params: dict[str, Any] = {"limit": LIST_PAGE, "include_deleted": "true"}
+            if cursor:
+                params["cursor"] = cursor
+            items, cursor = self._page(url, params)
+            entries = [e for e in (entry_of(i) for i in items) if e is not None]
+            stamps = [e.upstream_updated_at for e in entries if e.upstream_updated_at]
+            if stamps:
+                newest = max([*stamps, newest]) if newest is not None else max(stamps)
+            done += len(items)
+            if cursor is None:
+                start = newest - OVERLAP if newest is not None else datetime(1970, 1, 1)
+                yield UpstreamBatch(entries, [], {"phase": "poll", "since": _iso(start)}, done)
+                return
+            state: dict[str, Any] = {"phase": "walk", "cursor": cursor, "done": done}
+            if newest is not None:
+                state["newest"] = _iso(newest)
+            yield UpstreamBatch(entries, [], state, done)
+
+    def _poll(
+        self, url: str, checkpoint: Mapping[str, Any], known: Known
+    ) -> Iterator[UpstreamBatch]:
+        since = _time(checkpoint.get("since")) or datetime(1970, 1, 1)
+        newest = since
+        staged = known()
+        cursor: str | None = None
+        done = 0
+        while True:
+            params: dict[str, Any] = {"limit": LIST_PAGE, "updated_since": _iso(since)}
+            if cursor:
+                params["cursor"] = cursor
+            items, cursor = self._page(url, params)
+            fresh: list[UpstreamEntry] = []
+            for item in items:
+                entry = entry_of(item)
+                if entry is None:
+                    continue
+                if entry.upstream_updated_at is not None:
+                    newest = max(newest, entry.upstream_updated_at)
+                    if staged.get(entry.key) == entry.upstream_updated_at:
+                        continue  # seen in an earlier poll's overlap
+                fresh.append(entry)
+            done += len(items)
+            if cursor is None:
+                resume = max(since, newest - OVERLAP)
+                yield UpstreamBatch(fresh, [], {"phase": "poll", "since": _iso(resume)}, done)
+                return
+            # Mid-poll the checkpoint stays where this poll began: a resumed sync reads the
+            # pages again, and the staged updatedAt skips what it already has.
+            yield UpstreamBatch(fresh, [], dict(checkpoint), done)
+
+
+class FileReader(_Http):
+    """A dump: a JSON array of ServerResponse items or server.json documents."""
+
+    def _content(self) -> bytes:
+        source = self.upstream.url
+        if source.startswith(("http://", "https://")):
+            try:
+                response = self.http.get(source)
+            except httpx.HTTPError as exc:
+                raise UpstreamSyncError(f"upstream {self.upstream.name!r}: {exc}") from exc
+            if response.status_code != 200:
+                raise UpstreamSyncError(
+                    f"upstream {self.upstream.name!r}: {source} answered {response.status_code}"
+                )
+            return response.content
+        path = Path(source.removeprefix("file://"))
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise UpstreamSyncError(f"upstream {self.upstream.name!r}: {exc}") from exc
+
+    def read(self, checkpoint: Mapping[str, Any], known: Known) -> Iterator[UpstreamBatch]:
+        content = self._content()
+        digest = hashlib.sha256(content).hexdigest()
+        if checkpoint.get("sha256") == digest:
+            return
+        try:
+            data = orjson.loads(content)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamSyncError(
+                f"upstream {self.upstream.name!r}: not valid JSON ({exc})"
+            ) from exc
+        items = data.get("servers") if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise UpstreamSyncError(
+                f"upstream {self.upstream.name!r}: expected a JSON array of server entries"
+            )
+        entries = {e.key: e for e in (entry_of(i) for i in items) if e is not None}
+        removed = sorted(set(known()) - set(entries))
+        yield UpstreamBatch(
+            list(entries.values()), removed, {"sha256": digest}, len(items), len(items)
+        )
+
+
+def detect_kind(url: str, client: httpx.Client | None = None) -> str:
+    """``registrum`` when the URL serves a change feed, ``official`` when it serves the
+    official list, ``file`` for a path or a URL of a dump."""
+    if not url.startswith(("http://", "https://")):
+        return "file"
+    probe = _Http(Upstream("probe", url, "official", 0, 0), client)
+    try:
+        try:
+            response = probe.http.get(api_root(url) + _FEED, params={"limit": 1})
+            if response.status_code == 200 and "changes" in response.json():
+                return "registrum"
+            response = probe.http.get(api_root(url) + "/servers", params={"limit": 1})
+            if response.status_code == 200 and "servers" in response.json():
+                return "official"
+        except (httpx.HTTPError, ValueError) as exc:
+            raise UpstreamSyncError(f"{url}: cannot reach it to see what it is ({exc})") from exc
+        return "file"
+    finally:
+        probe.close()
+
+
+def reader_for(upstream: Upstream, client: httpx.Client | None = None) -> UpstreamReader:
+    readers: dict[str, type[FeedReader | OfficialReader | FileReader]] = {
+        "registrum": FeedReader,
+        "official": OfficialReader,
+        "file": FileReader,
+    }
+    return readers[upstream.kind](upstream, client)
