@@ -2,8 +2,8 @@
 ``registrum serve``, followed through its change feed), a registry that speaks only the
 official API (a fake on 127.0.0.1), and a dump file. The mirror is a real registry on its own
 database; syncs are driven through the same service ``registrum mirror sync`` uses, and the
-CLI and ``serve`` are exercised as processes. SQLite here; the merge is storage-neutral and
-the storage suite runs on both backends."""
+CLI and ``serve`` are exercised as processes (on SQLite); the in-process mirrors run on both
+backends."""
 
 from __future__ import annotations
 
@@ -60,8 +60,8 @@ class Upstream:
         )
         assert r.status_code == 200, r.text
 
-    def state(self, base: str | None = None) -> dict[tuple[str, str], tuple[str, str]]:
-        return served(self.http if base is None else httpx.Client(base_url=base))
+    def state(self) -> dict[tuple[str, str], tuple[str, str]]:
+        return served(self.http)
 
 
 def served(http: Any) -> dict[tuple[str, str], tuple[str, str]]:
@@ -90,14 +90,18 @@ def live(state: dict[tuple[str, str], tuple[str, str]]) -> dict[tuple[str, str],
 def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
     folder = tmp_path_factory.mktemp("upstream")
     with serving(folder, SERVE_ENV) as (base, _):
-        yield Upstream(base)
+        root = Upstream(base)
+        yield root
+        root.http.close()
 
 
-def mirror_registry(tmp_path: Path, name: str = "mirror", **settings: Any) -> Registry:
+def mirror_registry(
+    tmp_path: Path, name: str = "mirror", database_url: str | None = None, **settings: Any
+) -> Registry:
     return build(
         Settings(
             data_dir=tmp_path / name,
-            database_url=f"sqlite:///{tmp_path / name / 'registry.db'}",
+            database_url=database_url or f"sqlite:///{tmp_path / name / 'registry.db'}",
             jwt_private_key=TEST_SEED,
             enable_registry_validation=False,
             mirror_sync=False,
@@ -107,8 +111,9 @@ def mirror_registry(tmp_path: Path, name: str = "mirror", **settings: Any) -> Re
 
 
 @pytest.fixture
-def mirror(tmp_path: Path) -> Iterator[Registry]:
-    registry = mirror_registry(tmp_path)
+def mirror(tmp_path: Path, database_url: str) -> Iterator[Registry]:
+    """The mirror's registry, on each backend."""
+    registry = mirror_registry(tmp_path, database_url=database_url)
     yield registry
     registry.close()
 
@@ -116,7 +121,7 @@ def mirror(tmp_path: Path) -> Iterator[Registry]:
 def test_a_registrum_upstream_is_followed_through_its_feed(
     upstream: Upstream, mirror: Registry, request: pytest.FixtureRequest
 ) -> None:
-    tag = request.node.name[:20].replace("_", "-")
+    tag = f"feed-{request.node.callspec.id}"  # the upstream is shared by the module
     upstream.publish(f"{tag}-a", "1.0.0")
     upstream.publish(f"{tag}-a", "1.1.0", remotes=[remote(f"https://{tag}.example.com/mcp")])
     upstream.publish(f"{tag}-b", "0.1.0")
