@@ -386,3 +386,42 @@ def test_serve_runs_syncs_on_schedule(upstream: Upstream, tmp_path: Path) -> Non
         assert got.status_code == 200
         r = run_cli("mirror", "list", cwd=folder, env=SERVE_ENV)
         assert "root" in r.stdout
+
+
+def test_the_policy_file_is_reapplied_when_it_changes(tmp_path: Path) -> None:
+    """`serve` with MCP_REGISTRY_POLICY_FILE: editing the file changes what is served, with
+    no new download; `registrum policy explain` says why."""
+    with FakeOfficialRegistry() as fake:
+        fake.put("com.example/keep", "1.0.0")
+        fake.put("com.example/test-thing", "1.0.0")
+        folder = tmp_path / "p"
+        folder.mkdir()
+        policy = folder / "policy.toml"
+        policy.write_text('default = "allow"\n')
+        env = {
+            **SERVE_ENV,
+            "MCP_REGISTRY_POLICY_FILE": str(policy),
+            "MCP_REGISTRY_MIRROR_SYNC": "false",
+        }
+        assert run_cli("mirror", "add", "plain", fake.url, cwd=folder, env=env).returncode == 0
+        assert run_cli("mirror", "sync", "-q", cwd=folder, env=env).returncode == 0
+        with serving(folder, env) as (base, _):
+            http = httpx.Client(base_url=base)
+            assert len(live(served(http))) == 2
+            requests = len(fake.requests)
+            policy.write_text('[[rule]]\naction = "deny"\nnote = "no tests"\nname = "*/test-*"\n')
+            deadline = time.monotonic() + 30
+            while len(live(served(http))) != 1 and time.monotonic() < deadline:
+                time.sleep(0.3)
+            assert set(live(served(http))) == {("com.example/keep", "1.0.0")}
+            assert len(fake.requests) == requests  # nothing downloaded again
+            http.close()
+        r = run_cli("policy", "explain", "com.example/test-thing", cwd=folder, env=env)
+        assert r.returncode == 0, r.stderr
+        assert 'denied by rule 1 ("no tests")' in r.stdout
+        assert "plain 1.0.0" in r.stdout
+        bad = folder / "bad.toml"
+        bad.write_text('[[rule]]\naction = "block"\n')
+        r = run_cli("policy", "check", str(bad), cwd=folder, env=env)
+        assert r.returncode == 2
+        assert 'action must be "allow" or "deny", not "block"' in r.stderr

@@ -204,6 +204,18 @@ def explain(
         out.print("  no upstream serves this name")
 
 
+@policy_app.command("apply")
+def apply_policy(database_url: DatabaseUrl = None) -> None:
+    """Re-apply MCP_REGISTRY_POLICY_FILE to everything mirrored, without downloading
+    anything (`serve` does this by itself when the file changes)."""
+    registry = _open(database_url)
+    try:
+        changed = registry.context.mirror.reapply()
+    finally:
+        registry.close()
+    out.print(f"policy applied: {changed} served version(s) changed")
+
+
 @policy_app.command("check")
 def check(path: Annotated[str, typer.Argument(help="the policy file")]) -> None:
     """Read a policy file and print its rules, or say what is wrong with it."""
@@ -221,9 +233,19 @@ def start_scheduler(settings: Settings, registry: Registry) -> threading.Event:
     stop = threading.Event()
     mirror = registry.context.mirror
 
+    applied = settings.data_dir / "policy.applied"
+
+    def apply() -> None:
+        changed = mirror.reapply()
+        log.info("policy applied: %d served version(s) changed", changed)
+        applied.parent.mkdir(parents=True, exist_ok=True)
+        applied.write_text("\n".join(mirror.policy.describe()))
+
     def loop() -> None:
         while not stop.wait(5.0):
-            for upstream in mirror.due():
+            if mirror.policy_changed():
+                apply()
+            for upstream in mirror.due() if settings.mirror_sync else []:
                 try:
                     r = mirror.sync(upstream.name)
                     if r.changed:
@@ -237,8 +259,12 @@ def start_scheduler(settings: Settings, registry: Registry) -> threading.Event:
                 except Exception as exc:  # logged and retried at the next interval
                     log.warning("mirror %s: sync failed: %s", upstream.name, exc)
 
-    if settings.mirror_sync:
-        threading.Thread(target=loop, name="registrum-mirror", daemon=True).start()
+    # What is served was merged with some policy; if the file changed while the registry was
+    # down, the first check finds it is not the one in force now and re-applies it.
+    if not applied.is_file() or applied.read_text() != "\n".join(mirror.policy.describe()):
+        apply()
+    mirror.remember_policy()
+    threading.Thread(target=loop, name="registrum-mirror", daemon=True).start()
     return stop
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 
 from registrum.api.app import create_app
 from registrum.api.context import ApiContext, BuildInfo
-from registrum.core.policy import Policy
 from registrum.core.ports import IdentityProvider
 from registrum.identity.dns import DnsLogin
 from registrum.identity.github import GitHubLogin
@@ -19,6 +18,7 @@ from registrum.identity.github_oidc import GitHubOidcLogin
 from registrum.identity.http import HttpLogin
 from registrum.identity.none import AnonymousLogin
 from registrum.identity.oidc import OidcLogin
+from registrum.server.policy_file import PolicyFile
 from registrum.server.settings import Settings, load
 from registrum.services.auth import TokenExchange
 from registrum.services.importing import ImportService
@@ -130,7 +130,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
     if settings.enable_registry_validation:
         verifiers, fetcher = catalog.build(settings.verification())
         ownership = OwnershipChecker(verifiers)
-    policy = Policy.load(settings.policy_file) if settings.policy_file else Policy.allow_all()
+    policy = PolicyFile(settings.policy_file).current if settings.policy_file else None
     mirror = MirrorService(store, reader_for, policy=policy)
     context = ApiContext(
         query=QueryService(store),

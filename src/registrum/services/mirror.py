@@ -122,13 +122,28 @@ class MirrorService:
         store: ServerStore,
         readers: Readers,
         *,
-        policy: Policy | None = None,
+        policy: Policy | Callable[[], Policy] | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
         self._readers = readers
-        self.policy = policy or Policy.allow_all()
+        # A fixed policy, or where to get the current one (a file that is re-read when it
+        # changes: server/policy_file.py).
+        fixed = policy or Policy.allow_all()
+        self._policy_source: Callable[[], Policy] = (
+            fixed if callable(fixed) and not isinstance(fixed, Policy) else (lambda: fixed)
+        )
         self._clock = clock
+        self._applied: Policy | None = None  # the policy the last full merge used
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy_source()
+
+    def policy_changed(self) -> bool:
+        """Whether the policy in force differs from the one the served entries were last
+        merged with (the scheduler then re-applies it)."""
+        return self._applied is not None and self.policy is not self._applied
 
     # Upstreams ------------------------------------------------------------------------------
 
@@ -223,10 +238,16 @@ class MirrorService:
         """Merge every mirrored name again (with a new policy, when given): nothing is
         downloaded. Returns how many served versions changed."""
         if policy is not None:
-            self.policy = policy
+            self._policy_source = lambda: policy
+        self._applied = self.policy
         with self._store.write() as tx:
             names = sorted(tx.all_mirrored_names())
         return self._merge_names(names, actor="mirror:policy")
+
+    def remember_policy(self) -> None:
+        """Take the policy in force as the one served entries reflect (at start-up: they
+        were merged with it, or the scheduler's check will find the difference)."""
+        self._applied = self.policy
 
     def explain(self, name: str) -> Explanation:
         with self._store.write() as tx:
