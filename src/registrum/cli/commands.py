@@ -1,13 +1,16 @@
-"""The publisher verbs, named as the official ``mcp-publisher`` names them (SPEC §13)."""
+"""The publisher verbs, named as the official ``mcp-publisher`` names them (SPEC §13), and
+Registrum's own: ``rename``, ``transfer`` and ``changes``."""
 
 from __future__ import annotations
 
 import typer
 
+from registrum.cli.changes import changes
 from registrum.cli.init import init
 from registrum.cli.keygen import keygen
 from registrum.cli.login import login_app, logout
 from registrum.cli.publish import publish
+from registrum.cli.rename import rename, transfer_app
 from registrum.cli.status import status
 
 
@@ -18,3 +21,6 @@ def register(app: typer.Typer) -> None:
     app.command("logout")(logout)
     app.command("publish")(publish)
     app.command("status")(status)
+    app.command("rename")(rename)
+    app.add_typer(transfer_app, name="transfer")
+    app.command("changes")(changes)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from registrum.cli.credentials import Credential, CredentialError, CredentialStore
 from registrum.cli.options import registry_hint
 from registrum.cli.output import fail, problem
 from registrum.client import (
+    DirectoryCache,
     ForbiddenError,
     InvalidRequestError,
     RegistryClient,
@@ -24,12 +27,24 @@ def store() -> CredentialStore:
     return CredentialStore()
 
 
-def open_client(registry: str, token: str | None = None) -> RegistryClient:
+def cache_dir() -> Path:
+    """Where read commands keep answers to revalidate: ``$XDG_CACHE_HOME/registrum/http``,
+    else ``~/.cache/registrum/http``."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "registrum" / "http"
+
+
+def open_client(registry: str, token: str | None = None, *, cache: bool = False) -> RegistryClient:
+    """A client for ``registry``; ``cache`` keeps GET answers under :func:`cache_dir` and
+    revalidates them (for read commands)."""
     try:
         api_root(registry)
     except ValueError as exc:
         fail(f"{exc}; for example --registry https://registry.example.com")
-    return RegistryClient(registry, token=token)
+    return RegistryClient(
+        registry, token=token, cache=DirectoryCache(cache_dir()) if cache else None
+    )
 
 
 def stored_login(registry: str) -> Credential:

@@ -10,6 +10,10 @@
         for item in registry.search("weather"):
             print(item.name, item.version, item.status)
 
+Registrum's own endpoints (the change feed, look-ups by stable id, renames and transfers) are
+methods too; ``cache=MemoryCache()`` or ``cache=DirectoryCache(folder)`` keeps GET answers and
+revalidates them with their ETag (:mod:`registrum.client.cache`).
+
 :class:`AsyncRegistryClient` has the same methods, awaited. Errors form one tree under
 :class:`RegistryError` (see :mod:`registrum.client.errors`); keys for the ``dns`` and ``http``
 logins are in :mod:`registrum.client.signing`, GitHub's device flow and Actions tokens in
@@ -19,6 +23,7 @@ logins are in :mod:`registrum.client.signing`, GitHub's device flow and Actions 
 from registrum.client._async import AsyncRegistryClient
 from registrum.client._calls import DEFAULT_REGISTRY, LOGIN_METHODS, STATUSES, api_root, segment
 from registrum.client._sync import RegistryClient
+from registrum.client.cache import CachedResponse, DirectoryCache, MemoryCache, ResponseCache
 from registrum.client.errors import (
     ErrorDetail,
     ForbiddenError,
@@ -34,13 +39,17 @@ from registrum.client.errors import (
     UnexpectedResponseError,
 )
 from registrum.client.models import (
+    Change,
+    ChangePage,
     Health,
     OfficialMeta,
     Permission,
+    RegistryMeta,
     ServerItem,
     ServerPage,
     StatusResult,
     Token,
+    TransferOffer,
     ValidationIssue,
     ValidationResult,
     token_claims,
@@ -54,16 +63,23 @@ __all__ = [
     "LOGIN_METHODS",
     "STATUSES",
     "AsyncRegistryClient",
+    "CachedResponse",
+    "Change",
+    "ChangePage",
+    "DirectoryCache",
     "ErrorDetail",
     "ForbiddenError",
     "Health",
     "InvalidRequestError",
     "LoginError",
+    "MemoryCache",
     "NotFoundError",
     "OfficialMeta",
     "Permission",
     "RegistryClient",
     "RegistryError",
+    "RegistryMeta",
+    "ResponseCache",
     "ResponseError",
     "ServerError",
     "ServerItem",
@@ -72,6 +88,7 @@ __all__ = [
     "SigningKeyError",
     "StatusResult",
     "Token",
+    "TransferOffer",
     "TransportError",
     "UnauthorizedError",
     "UnexpectedResponseError",

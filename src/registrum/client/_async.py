@@ -12,12 +12,16 @@ import httpx
 
 from registrum.client import _calls as calls
 from registrum.client._base import DEFAULT_TIMEOUT, USER_AGENT, ClientBase
+from registrum.client.cache import ResponseCache, prepare, settle
 from registrum.client.models import (
+    Change,
+    ChangePage,
     Health,
     ServerItem,
     ServerPage,
     StatusResult,
     Token,
+    TransferOffer,
     ValidationResult,
 )
 from registrum.client.signing import SigningKey
@@ -32,6 +36,10 @@ class AsyncRegistryClient(ClientBase):
     already ending in ``/v0`` or ``/v0.1`` is used as it is). Give ``http`` to use your own
     :class:`httpx.AsyncClient` (it is then not closed here), or ``transport`` to replace only the
     transport, as tests do. Errors are the tree in :mod:`registrum.client.errors`.
+
+    ``cache`` (a :class:`~registrum.client.cache.MemoryCache` or
+    :class:`~registrum.client.cache.DirectoryCache`) keeps GET answers and revalidates them
+    with their ETag: a ``304`` is answered from the cache. Without it nothing changes.
     """
 
     def __init__(
@@ -43,8 +51,9 @@ class AsyncRegistryClient(ClientBase):
         http: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        cache: ResponseCache | None = None,
     ) -> None:
-        super().__init__(base_url, token=token, api_version=api_version)
+        super().__init__(base_url, token=token, api_version=api_version, cache=cache)
         self._own = http is None
         self._http = http or httpx.AsyncClient(
             transport=transport,
@@ -70,11 +79,12 @@ class AsyncRegistryClient(ClientBase):
 
     async def send(self, call: calls.Call[T]) -> T:
         request = calls.build_request(self._http, self.root, call, self.token)
+        kept = prepare(self.cache, request)
         try:
             response = await self._http.send(request)
         except httpx.HTTPError as exc:
             raise calls.transport_error(request, exc) from exc
-        return calls.finish(call, response)
+        return calls.finish(call, settle(self.cache, request, kept, response))
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -141,6 +151,36 @@ class AsyncRegistryClient(ClientBase):
     async def validate(self, document: calls.Document) -> ValidationResult:
         return await self.send(calls.validate(document))
 
+    # --- Registrum's extensions (other registries answer 404 NotFoundError) -----------------
+
+    async def changes(self, since: int = 0, limit: int = calls.DEFAULT_CHANGES) -> ChangePage:
+        """One page of the change feed: the changes with ``seq > since``, at most ``limit``."""
+        return await self.send(calls.changes(since, limit))
+
+    async def follow_changes(
+        self, since: int = 0, *, page_size: int = calls.DEFAULT_CHANGES
+    ) -> AsyncIterator[Change]:
+        """Every change after ``since``, in order, each once, fetching pages until caught up
+        with the registry's head; call again from the last ``seq`` seen to keep following."""
+        follower = calls.ChangeFollower(since, page_size)
+        while (call := follower.next_call()) is not None:
+            for change in follower.advance(await self.send(call)):
+                yield change
+
+    async def server_by_id(self, server_id: str, *, include_deleted: bool = False) -> ServerItem:
+        """The latest version of the server with this stable id."""
+        return await self.send(calls.server_by_id(server_id, include_deleted=include_deleted))
+
+    async def versions_by_id(
+        self, server_id: str, *, include_deleted: bool = False
+    ) -> list[ServerItem]:
+        """Every version of the server with this stable id."""
+        return await self.send(calls.versions_by_id(server_id, include_deleted=include_deleted))
+
+    async def transfer(self, offer_id: str) -> TransferOffer:
+        """Show a transfer offer."""
+        return await self.send(calls.transfer(offer_id))
+
     # --- writing (needs a token) ------------------------------------------------------------
 
     async def publish(self, document: calls.Document) -> ServerItem:
@@ -158,6 +198,19 @@ class AsyncRegistryClient(ClientBase):
     ) -> StatusResult:
         """Set the status of every version of ``name`` at once."""
         return await self.send(calls.set_all_status(name, status, message=message))
+
+    async def rename(self, name: str, new_name: str) -> ServerItem:
+        """Move a server (its id and every version) to ``new_name``; the token must cover both
+        names. Returns the latest version under the new name."""
+        return await self.send(calls.rename(name, new_name))
+
+    async def transfer_offer(self, name: str, new_name: str) -> TransferOffer:
+        """Offer a server to the holder of ``new_name`` (step one of a transfer)."""
+        return await self.send(calls.transfer_offer(name, new_name))
+
+    async def transfer_accept(self, offer_id: str) -> ServerItem:
+        """Accept a transfer offer (step two, by the holder of the new name)."""
+        return await self.send(calls.transfer_accept(offer_id))
 
     # --- logging in: each sets ``self.token`` -------------------------------------------------
 

@@ -18,11 +18,14 @@ import httpx
 
 from registrum.client.errors import TransportError, UnexpectedResponseError, response_error
 from registrum.client.models import (
+    Change,
+    ChangePage,
     Health,
     ServerItem,
     ServerPage,
     StatusResult,
     Token,
+    TransferOffer,
     ValidationResult,
 )
 from registrum.client.signing import SigningKey
@@ -33,7 +36,11 @@ T = TypeVar("T")
 DEFAULT_REGISTRY: Final = "http://127.0.0.1:8080"
 DEFAULT_API_VERSION: Final = "v0.1"
 DEFAULT_PAGE_SIZE: Final = 100
+DEFAULT_CHANGES: Final = 100
+MAX_CHANGES: Final = 1000
 STATUSES: Final = ("active", "deprecated", "deleted")
+EXTENSIONS: Final = "/x/io.registrum"
+"""Registrum's own endpoints, below the API root (docs/guides/change-feed-ids-and-renames.md)."""
 LOGIN_METHODS: Final = ("none", "github-at", "github-oidc", "dns", "http", "oidc")
 
 Document = Mapping[str, Any] | bytes
@@ -204,6 +211,67 @@ def domain_login(
     return exchange_token(method, body)
 
 
+# --- Registrum's extensions: the change feed, look-ups by id, renames and transfers -------
+
+
+def changes(since: int = 0, limit: int = DEFAULT_CHANGES) -> Call[ChangePage]:
+    if since < 0:
+        raise ValueError(f"since must be 0 or more, not {since}")
+    if not 1 <= limit <= MAX_CHANGES:
+        raise ValueError(f"limit must be between 1 and {MAX_CHANGES}, not {limit}")
+    params = {"since": str(since), "limit": str(limit)}
+    return Call("GET", f"{EXTENSIONS}/changes", ChangePage.from_json, params)
+
+
+def server_by_id(server_id: str, *, include_deleted: bool = False) -> Call[ServerItem]:
+    params = {"include_deleted": "true"} if include_deleted else {}
+    path = f"{EXTENSIONS}/servers/{segment(server_id)}"
+    return Call("GET", path, ServerItem.from_json, params)
+
+
+def versions_by_id(server_id: str, *, include_deleted: bool = False) -> Call[list[ServerItem]]:
+    params = {"include_deleted": "true"} if include_deleted else {}
+    path = f"{EXTENSIONS}/servers/{segment(server_id)}/versions"
+    return Call("GET", path, _versions, params)
+
+
+def _new_name_body(new_name: str) -> bytes:
+    return _document({wire.NEW_NAME: new_name})
+
+
+def rename(name: str, new_name: str) -> Call[ServerItem]:
+    return Call(
+        "POST",
+        f"{EXTENSIONS}/servers/{segment(name)}/rename",
+        ServerItem.from_json,
+        body=_new_name_body(new_name),
+        authenticated=True,
+    )
+
+
+def transfer_offer(name: str, new_name: str) -> Call[TransferOffer]:
+    return Call(
+        "POST",
+        f"{EXTENSIONS}/servers/{segment(name)}/transfer",
+        TransferOffer.from_json,
+        body=_new_name_body(new_name),
+        authenticated=True,
+    )
+
+
+def transfer(offer_id: str) -> Call[TransferOffer]:
+    return Call("GET", f"{EXTENSIONS}/transfers/{segment(offer_id)}", TransferOffer.from_json)
+
+
+def transfer_accept(offer_id: str) -> Call[ServerItem]:
+    return Call(
+        "POST",
+        f"{EXTENSIONS}/transfers/{segment(offer_id)}/accept",
+        ServerItem.from_json,
+        authenticated=True,
+    )
+
+
 # --- sending and reading ---------------------------------------------------------------------
 
 
@@ -305,3 +373,29 @@ class Pager:
             )
         self._seen.add(cursor)
         self.cursor = cursor
+
+
+@dataclass(slots=True)
+class ChangeFollower:
+    """Walks the change feed from ``since`` with ``since = nextSince`` until it is caught up
+    (the page's ``nextSince`` reaches its ``head``, or a page is empty)."""
+
+    since: int = 0
+    limit: int = DEFAULT_CHANGES
+    done: bool = False
+
+    def next_call(self) -> Call[ChangePage] | None:
+        return None if self.done else changes(self.since, self.limit)
+
+    def advance(self, page: ChangePage) -> list[Change]:
+        """The page's changes not seen yet, in order; moves ``since`` past them."""
+        fresh = [c for c in page.changes if c.seq > self.since]
+        if page.changes and page.next_since <= self.since:
+            # A registry whose cursor does not move would be asked the same page forever.
+            raise UnexpectedResponseError(
+                f"the change feed answered nextSince {page.next_since} after since "
+                f"{self.since}; stopping to avoid a loop"
+            )
+        self.since = max(self.since, page.next_since)
+        self.done = page.caught_up
+        return fresh

@@ -11,12 +11,16 @@ import httpx
 
 from registrum.client import _calls as calls
 from registrum.client._base import DEFAULT_TIMEOUT, USER_AGENT, ClientBase
+from registrum.client.cache import ResponseCache, prepare, settle
 from registrum.client.models import (
+    Change,
+    ChangePage,
     Health,
     ServerItem,
     ServerPage,
     StatusResult,
     Token,
+    TransferOffer,
     ValidationResult,
 )
 from registrum.client.signing import SigningKey
@@ -31,6 +35,10 @@ class RegistryClient(ClientBase):
     already ending in ``/v0`` or ``/v0.1`` is used as it is). Give ``http`` to use your own
     :class:`httpx.Client` (it is then not closed here), or ``transport`` to replace only the
     transport, as tests do. Errors are the tree in :mod:`registrum.client.errors`.
+
+    ``cache`` (a :class:`~registrum.client.cache.MemoryCache` or
+    :class:`~registrum.client.cache.DirectoryCache`) keeps GET answers and revalidates them
+    with their ETag: a ``304`` is answered from the cache. Without it nothing changes.
     """
 
     def __init__(
@@ -42,8 +50,9 @@ class RegistryClient(ClientBase):
         http: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        cache: ResponseCache | None = None,
     ) -> None:
-        super().__init__(base_url, token=token, api_version=api_version)
+        super().__init__(base_url, token=token, api_version=api_version, cache=cache)
         self._own = http is None
         self._http = http or httpx.Client(
             transport=transport,
@@ -69,11 +78,12 @@ class RegistryClient(ClientBase):
 
     def send(self, call: calls.Call[T]) -> T:
         request = calls.build_request(self._http, self.root, call, self.token)
+        kept = prepare(self.cache, request)
         try:
             response = self._http.send(request)
         except httpx.HTTPError as exc:
             raise calls.transport_error(request, exc) from exc
-        return calls.finish(call, response)
+        return calls.finish(call, settle(self.cache, request, kept, response))
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -139,6 +149,33 @@ class RegistryClient(ClientBase):
     def validate(self, document: calls.Document) -> ValidationResult:
         return self.send(calls.validate(document))
 
+    # --- Registrum's extensions (other registries answer 404 NotFoundError) -----------------
+
+    def changes(self, since: int = 0, limit: int = calls.DEFAULT_CHANGES) -> ChangePage:
+        """One page of the change feed: the changes with ``seq > since``, at most ``limit``."""
+        return self.send(calls.changes(since, limit))
+
+    def follow_changes(
+        self, since: int = 0, *, page_size: int = calls.DEFAULT_CHANGES
+    ) -> Iterator[Change]:
+        """Every change after ``since``, in order, each once, fetching pages until caught up
+        with the registry's head; call again from the last ``seq`` seen to keep following."""
+        follower = calls.ChangeFollower(since, page_size)
+        while (call := follower.next_call()) is not None:
+            yield from follower.advance(self.send(call))
+
+    def server_by_id(self, server_id: str, *, include_deleted: bool = False) -> ServerItem:
+        """The latest version of the server with this stable id."""
+        return self.send(calls.server_by_id(server_id, include_deleted=include_deleted))
+
+    def versions_by_id(self, server_id: str, *, include_deleted: bool = False) -> list[ServerItem]:
+        """Every version of the server with this stable id."""
+        return self.send(calls.versions_by_id(server_id, include_deleted=include_deleted))
+
+    def transfer(self, offer_id: str) -> TransferOffer:
+        """Show a transfer offer."""
+        return self.send(calls.transfer(offer_id))
+
     # --- writing (needs a token) ------------------------------------------------------------
 
     def publish(self, document: calls.Document) -> ServerItem:
@@ -154,6 +191,19 @@ class RegistryClient(ClientBase):
     def set_all_status(self, name: str, status: str, *, message: str | None = None) -> StatusResult:
         """Set the status of every version of ``name`` at once."""
         return self.send(calls.set_all_status(name, status, message=message))
+
+    def rename(self, name: str, new_name: str) -> ServerItem:
+        """Move a server (its id and every version) to ``new_name``; the token must cover both
+        names. Returns the latest version under the new name."""
+        return self.send(calls.rename(name, new_name))
+
+    def transfer_offer(self, name: str, new_name: str) -> TransferOffer:
+        """Offer a server to the holder of ``new_name`` (step one of a transfer)."""
+        return self.send(calls.transfer_offer(name, new_name))
+
+    def transfer_accept(self, offer_id: str) -> ServerItem:
+        """Accept a transfer offer (step two, by the holder of the new name)."""
+        return self.send(calls.transfer_accept(offer_id))
 
     # --- logging in: each sets ``self.token`` -------------------------------------------------
 

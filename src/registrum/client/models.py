@@ -12,7 +12,7 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from registrum.core import wire
 
@@ -54,6 +54,34 @@ class OfficialMeta:
         )
 
 
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryMeta:
+    """Registrum's own metadata about one version (``_meta["io.registrum/registry"]``): the
+    server's stable id, the version's id, the change-log ``seq`` of its last change and the
+    server's earlier names. Other registries do not send it."""
+
+    server_id: str | None
+    version_id: str | None
+    seq: int | None
+    previous_names: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RegistryMeta:
+        names = data.get(wire.PREVIOUS_NAMES)
+        return cls(
+            server_id=_str(data.get(wire.SERVER_ID)) or None,
+            version_id=_str(data.get(wire.VERSION_ID)) or None,
+            seq=_int(data.get(wire.SEQ)),
+            previous_names=tuple(n for n in names if isinstance(n, str))
+            if isinstance(names, list)
+            else (),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ServerItem:
     """One server version as a registry returns it (a ``ServerResponse``)."""
@@ -85,6 +113,35 @@ class ServerItem:
     def is_latest(self) -> bool:
         official = self.official
         return bool(official and official.is_latest)
+
+    @property
+    def registry_meta(self) -> RegistryMeta | None:
+        """Registrum's ids and ``seq``; None from a registry that does not send them."""
+        block = self.meta.get(wire.REGISTRUM_META)
+        return RegistryMeta.from_json(block) if isinstance(block, dict) else None
+
+    @property
+    def server_id(self) -> str | None:
+        """The server's stable id (unchanged by new versions and renames), when sent."""
+        meta = self.registry_meta
+        return meta.server_id if meta else None
+
+    @property
+    def version_id(self) -> str | None:
+        meta = self.registry_meta
+        return meta.version_id if meta else None
+
+    @property
+    def seq(self) -> int | None:
+        """The change-log seq of this version's last change, when sent."""
+        meta = self.registry_meta
+        return meta.seq if meta else None
+
+    @property
+    def previous_names(self) -> tuple[str, ...]:
+        """The server's earlier names, oldest first (empty when none or not sent)."""
+        meta = self.registry_meta
+        return meta.previous_names if meta else ()
 
     @classmethod
     def from_json(cls, data: Any) -> ServerItem:
@@ -241,3 +298,140 @@ class ValidationResult:
                     )
                 )
         return cls(data["valid"], issues)
+
+
+# Members of the change feed that core/wire.py spells only inline (in ``change_entry``).
+PREVIOUS_NAME: Final = "previousName"
+OFFER_ID: Final = "offerId"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the change feed (``GET /x/io.registrum/changes``).
+
+    ``name`` and ``version`` are as they were when the change was made; ``server`` is the
+    version as it is now (None for server-level kinds such as ``transfer-offered``). Kinds the
+    client does not know are kept as they are: a reader skips what it does not understand.
+    """
+
+    seq: int
+    kind: str
+    at: datetime | None
+    server_id: str
+    version_id: str | None
+    name: str
+    version: str | None
+    server: ServerItem | None
+    tombstone: bool = False
+    previous_name: str | None = None
+    """``renamed``: the name before."""
+    new_name: str | None = None
+    """``transfer-offered``: the name offered."""
+    offer_id: str | None = None
+    expires_at: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Change:
+        if not isinstance(data, dict):
+            raise ValueError("expected a change object")
+        seq = _int(data.get(wire.SEQ))
+        if seq is None:
+            raise ValueError(f"expected a change with a '{wire.SEQ}' number")
+        server = data.get(wire.SERVER)
+        return cls(
+            seq=seq,
+            kind=_str(data.get(wire.KIND)) or "",
+            at=parse_time(data.get(wire.AT)),
+            server_id=_str(data.get(wire.SERVER_ID)) or "",
+            version_id=_str(data.get(wire.VERSION_ID)) or None,
+            name=_str(data.get(wire.NAME)) or "",
+            version=_str(data.get(wire.VERSION)) or None,
+            server=ServerItem.from_json(server) if isinstance(server, dict) else None,
+            tombstone=data.get(wire.TOMBSTONE) is True,
+            previous_name=_str(data.get(PREVIOUS_NAME)) or None,
+            new_name=_str(data.get(wire.NEW_NAME)) or None,
+            offer_id=_str(data.get(OFFER_ID)) or None,
+            expires_at=parse_time(data.get(wire.EXPIRES_AT_CAMEL)),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePage:
+    """One page of the change feed: the changes after ``since``, in ``seq`` order."""
+
+    changes: list[Change]
+    head: int
+    """The newest seq when the registry answered."""
+    next_since: int
+    """The ``since`` of the next call."""
+    count: int | None = None
+
+    @property
+    def caught_up(self) -> bool:
+        return not self.changes or self.next_since >= self.head
+
+    @classmethod
+    def from_json(cls, data: Any) -> ChangePage:
+        if not isinstance(data, dict) or not isinstance(data.get(wire.CHANGES), list):
+            raise ValueError(f"expected a change feed object with a '{wire.CHANGES}' array")
+        metadata = data.get(wire.METADATA)
+        metadata = metadata if isinstance(metadata, dict) else {}
+        changes = [Change.from_json(c) for c in data[wire.CHANGES]]
+        last = changes[-1].seq if changes else 0
+        head = _int(metadata.get(wire.HEAD))
+        next_since = _int(metadata.get(wire.NEXT_SINCE))
+        if next_since is None:
+            if not changes:
+                raise ValueError(f"expected '{wire.METADATA}.{wire.NEXT_SINCE}'")
+            next_since = last
+        return cls(
+            changes,
+            head if head is not None else max(next_since, last),
+            next_since,
+            _int(metadata.get(wire.COUNT)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TransferOffer:
+    """A standing offer to move a server to ``new_name``; the holder of that name accepts it."""
+
+    id: str
+    server_id: str
+    name: str
+    new_name: str
+    offered_by: str | None
+    created_at: datetime | None
+    expires_at: datetime | None
+    accepted_at: datetime | None = None
+    accepted_by: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        return self.accepted_at is not None
+
+    def expired(self, now: datetime) -> bool:
+        return not self.accepted and self.expires_at is not None and now >= self.expires_at
+
+    @classmethod
+    def from_json(cls, data: Any) -> TransferOffer:
+        if not isinstance(data, dict):
+            raise ValueError("expected a transfer offer object")
+        offer_id, new_name = _str(data.get(wire.ID)), _str(data.get(wire.NEW_NAME))
+        if not offer_id or not new_name:
+            raise ValueError(f"expected a transfer offer with '{wire.ID}' and '{wire.NEW_NAME}'")
+        return cls(
+            id=offer_id,
+            server_id=_str(data.get(wire.SERVER_ID)) or "",
+            name=_str(data.get(wire.NAME)) or "",
+            new_name=new_name,
+            offered_by=_str(data.get(wire.OFFERED_BY)) or None,
+            created_at=parse_time(data.get(wire.CREATED_AT)),
+            expires_at=parse_time(data.get(wire.EXPIRES_AT_CAMEL)),
+            accepted_at=parse_time(data.get(wire.ACCEPTED_AT)),
+            accepted_by=_str(data.get(wire.ACCEPTED_BY)) or None,
+            raw=data,
+        )
