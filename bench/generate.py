@@ -37,7 +37,19 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import Connection, Delete, Engine, Insert, Table, Update, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Delete,
+    Engine,
+    Insert,
+    Table,
+    Update,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 
 from registrum.core import wire
@@ -466,6 +478,9 @@ class Recorder:
         self.statements: dict[Table, Any] = {}
         self.head = 0
         self.pending = 0
+        # Each version's seq (of its last change): patched into rows not yet sent, updated
+        # for the others at the end (finish_seqs).
+        self.seqs: dict[str, int] = {}
 
     def execute(self, statement: Any, params: Any = None) -> Any:
         if isinstance(statement, Insert):
@@ -478,6 +493,14 @@ class Recorder:
             # The change log's head: counted here, written once at the end.
             self.head += 1
             return _Head(self.head)
+        if (
+            isinstance(statement, Update)
+            and statement.table is server_versions
+            and isinstance(params, dict)
+            and set(params) == {"vid", "seq"}
+        ):
+            self.seqs[params["vid"]] = params["seq"]
+            return None
         if isinstance(statement, Delete) and statement.table is remote_urls:
             return None  # clearing a new version's URLs: nothing to clear in a new database
         raise SystemExit(f"bench/generate.py does not know this write of the store: {statement}")
@@ -487,8 +510,23 @@ class Recorder:
         for table in metadata.sorted_tables:
             rows = self.rows.pop(table, None)
             if rows:
+                if table is server_versions:
+                    for row in rows:
+                        if row["id"] in self.seqs:
+                            row["seq"] = self.seqs.pop(row["id"])
                 conn.execute(self.statements[table], rows)
         self.pending = 0
+
+    def finish_seqs(self, conn: Connection) -> None:
+        """The seqs of rows already sent when their last change came (status changes)."""
+        if self.seqs:
+            stmt = (
+                update(server_versions)
+                .where(server_versions.c.id == bindparam("vid"))
+                .values(seq=bindparam("seq"))
+            )
+            conn.execute(stmt, [{"vid": v, "seq": s} for v, s in self.seqs.items()])
+            self.seqs.clear()
 
 
 def _change(plan: ServerPlan, kind: str, at: datetime, version_id: str, version: str) -> Change:
@@ -582,6 +620,7 @@ def load(
         for change in later:
             session.append_change(change)
         recorder.flush(conn)
+        recorder.finish_seqs(conn)
         conn.execute(update(log_head).where(log_head.c.id == 1).values(seq=recorder.head))
         tx.commit()
     _progress(done, shape.total, started)

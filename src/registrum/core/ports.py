@@ -73,6 +73,13 @@ class WriteSession(Protocol):
         moved without an entry of their own get a ``latest-moved`` entry at commit."""
         ...
 
+    def add_versions(self, news: Sequence[NewVersion], changes: Sequence[Change]) -> None:
+        """Insert new versions in bulk, ``changes[i]`` being the log entry of ``news[i]``
+        (what a mirror's full sync writes)."""
+        ...
+
+    def version_ids_in_use(self, ids: Sequence[str]) -> set[str]: ...
+
     def retired_name(self, name: str) -> tuple[str, datetime] | None:
         """(server id, reserved until) of a name a server left by a rename, or None."""
         ...
@@ -127,6 +134,13 @@ class WriteSession(Protocol):
         ...
 
     def all_mirrored_names(self) -> set[str]: ...
+
+    def pending_names(self, limit: int) -> list[str]:
+        """Names whose staged entries changed since they were last merged (``stage`` and
+        ``unstage`` mark them)."""
+        ...
+
+    def clear_pending(self, names: Sequence[str]) -> None: ...
 
     def server_upstream(self, name: str) -> tuple[str, str | None] | None:
         """(server id, upstream or None when published here) of the server with that name."""

@@ -46,6 +46,7 @@ from registrum.core.records import (
     VersionUpdate,
 )
 from registrum.core.status import Status
+from registrum.core.versioning import Candidate, pick_latest
 from registrum.core.wire import VersionView
 from registrum.services.clock import Clock, utc_now
 from registrum.services.latest import recompute_latest
@@ -55,6 +56,8 @@ DEFAULT_INTERVAL: Final = 300
 # A merge transaction covers this many names at most: a full sync of a large upstream
 # commits as it goes.
 _NAMES_PER_TRANSACTION: Final = 500
+# A long sync serves what it has read every this many batches, not only at the end.
+MERGE_EVERY: Final = 50
 # Served ids of mirrored entries are derived from the name (and version), so that they stay
 # the same when the entry moves to another upstream or is merged again.
 _IDS: Final = uuid.UUID("6f1d1c1e-5c38-4d61-9a62-3c1e0b8f0b7a")
@@ -108,6 +111,93 @@ def _remote_urls(body: Any) -> tuple[str, ...]:
         return ()
     urls = (r.get("url") for r in remotes if isinstance(r, dict))
     return tuple(dict.fromkeys(u for u in urls if isinstance(u, str)))
+
+
+def _new_version(
+    server_id: str,
+    version_id: str,
+    staged: StagedEntry,
+    status: str,
+    message: str | None,
+    now: datetime,
+    is_latest: bool,
+) -> NewVersion:
+    entry = staged.entry
+    body = orjson.loads(entry.body)
+    description = body.get("description") if isinstance(body, dict) else None
+    return NewVersion(
+        server_id=server_id,
+        version_id=version_id,
+        name=entry.name,
+        version=entry.version,
+        description=description if isinstance(description, str) else "",
+        body=entry.body,
+        status=Status(status),
+        status_message=message,
+        status_changed_at=entry.status_changed_at,
+        published_at=entry.published_at,
+        # When this registry's copy changed: what its own updated_since readers need.
+        updated_at=now,
+        is_latest=is_latest,
+        remote_urls=_remote_urls(body),
+        source=_source(staged),
+    )
+
+
+class _Fresh:
+    """Versions of names new to this registry, gathered over one merge and written with
+    one statement per table (``WriteSession.add_versions``)."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[str, str, StagedEntry, str, str | None, datetime, bool, str]] = []
+
+    def add(
+        self,
+        server_id: str,
+        name: str,
+        staged: list[StagedEntry],
+        decisions: dict[tuple[str, str], bool],
+        now: datetime,
+        actor: str,
+    ) -> None:
+        shown = [(s, _served_status(s, decisions[(s.upstream, s.entry.key)])) for s in staged]
+        pool = [
+            (s.entry.version, Candidate(s.entry.version, s.entry.published_at, st == "deleted"))
+            for s, (st, _) in shown
+        ]
+        winner = pick_latest(pool, key=lambda item: item[1])
+        latest = winner[0] if winner is not None else None
+        for s, (status, message) in shown:
+            self.pending.append(
+                (server_id, name, s, status, message, now, s.entry.version == latest, actor)
+            )
+
+    def write(self, tx: WriteSession) -> int:
+        if not self.pending:
+            return 0
+        ids = [str(uuid.uuid5(_IDS, f"{p[1]}\n{p[2].entry.version}")) for p in self.pending]
+        taken = tx.version_ids_in_use(ids)
+        news: list[NewVersion] = []
+        changes: list[Change] = []
+        for (server_id, name, staged, status, message, now, latest, actor), vid in zip(
+            self.pending, ids, strict=True
+        ):
+            version_id = vid if vid not in taken else str(uuid.uuid4())
+            news.append(_new_version(server_id, version_id, staged, status, message, now, latest))
+            changes.append(
+                Change(
+                    ChangeKind.MIRRORED,
+                    now,
+                    server_id,
+                    version_id,
+                    name,
+                    staged.entry.version,
+                    actor,
+                    orjson.dumps({"upstream": staged.upstream}).decode(),
+                )
+            )
+        tx.add_versions(news, changes)
+        return len(news)
 
 
 def _served_status(staged: StagedEntry, allowed: bool) -> tuple[str, str | None]:
@@ -189,23 +279,29 @@ class MirrorService:
     # Syncing --------------------------------------------------------------------------------
 
     def sync(self, name: str, progress: Progress | None = None) -> SyncReport:
+        """Read the upstream from its checkpoint. Each batch is staged and the checkpoint
+        stored in one transaction; the names it touched are merged afterwards, each once,
+        every MERGE_EVERY batches and at the end (pending names survive a crash)."""
         upstream = self.get(name)
         report = SyncReport(name)
         started = time.perf_counter()
         reader = self._readers(upstream)
         checkpoint = orjson.loads(upstream.checkpoint or "{}")
+        actor = f"mirror:{name}"
         try:
-            for batch in reader.read(checkpoint, lambda: self._known(name)):
+            for count, batch in enumerate(reader.read(checkpoint, lambda: self._known(name)), 1):
                 now = self._clock()
                 with self._store.write() as tx:
-                    touched = tx.stage(name, batch.entries, now)
-                    touched |= tx.unstage(name, batch.removed)
-                    report.changed += self._merge(tx, sorted(touched), f"mirror:{name}")
+                    tx.stage(name, batch.entries, now)
+                    tx.unstage(name, batch.removed)
                     tx.record_sync(name, orjson.dumps(batch.checkpoint).decode(), now, None)
                 report.fetched += len(batch.entries)
                 report.done, report.total = batch.done, batch.total
+                if count % MERGE_EVERY == 0:
+                    report.changed += self.merge_pending(actor)
                 if progress is not None:
                     progress(report)
+            report.changed += self.merge_pending(actor)
         except Exception as exc:
             report.error = str(exc)
             with self._store.write() as tx:
@@ -217,6 +313,18 @@ class MirrorService:
         with self._store.write() as tx:
             tx.record_sync(name, None, self._clock(), None)
         return report
+
+    def merge_pending(self, actor: str = "mirror") -> int:
+        """Merge every name whose staged entries changed; returns how many served versions
+        changed."""
+        changed = 0
+        while True:
+            with self._store.write() as tx:
+                names = tx.pending_names(_NAMES_PER_TRANSACTION)
+                if not names:
+                    return changed
+                changed += self._merge(tx, names, actor)
+                tx.clear_pending(names)
 
     def due(self, now: datetime | None = None) -> list[Upstream]:
         """Upstreams whose interval has passed since their last sync."""
@@ -292,9 +400,14 @@ class MirrorService:
         return changed
 
     def _merge(self, tx: WriteSession, names: Iterable[str], actor: str) -> int:
-        return sum(self._merge_one(tx, name, actor) for name in names)
+        fresh = _Fresh()
+        changed = 0
+        for name in names:
+            changed += self._merge_one(tx, name, actor, fresh)
+        changed += fresh.write(tx)
+        return changed
 
-    def _merge_one(self, tx: WriteSession, name: str, actor: str) -> int:
+    def _merge_one(self, tx: WriteSession, name: str, actor: str, fresh: _Fresh) -> int:
         owner = tx.server_upstream(name)
         if owner is not None and owner[1] is None:
             return 0  # published here: shadows every upstream
@@ -308,14 +421,16 @@ class MirrorService:
         if owner is None:
             if winner is None:
                 return 0
+            # A name new here (what a full sync is made of): its versions are written in
+            # bulk with the rest of the batch's new names.
             server_id = self._server_id(tx, name)
             tx.create_server(server_id, name, now, upstream=winner)
-            served: list[VersionView] = []
-        else:
-            server_id = owner[0]
-            if winner is not None and owner[1] != winner:
-                tx.set_server_upstream(server_id, winner)
-            served = tx.versions(server_id)
+            fresh.add(server_id, name, list(desired.values()), decisions, now, actor)
+            return 0
+        server_id = owner[0]
+        if winner is not None and owner[1] != winner:
+            tx.set_server_upstream(server_id, winner)
+        served = tx.versions(server_id)
         changed = 0
         by_version = {v.version: v for v in served}
         for version, staged_entry in desired.items():
@@ -379,6 +494,7 @@ class MirrorService:
 
     @staticmethod
     def _server_id(tx: WriteSession, name: str) -> str:
+        # Derived from the name, so the id stays when the entry is merged again.
         candidate = str(uuid.uuid5(_IDS, name))
         return candidate if not tx.server_id_in_use(candidate) else str(uuid.uuid4())
 
@@ -394,27 +510,7 @@ class MirrorService:
         entry = staged.entry
         candidate = str(uuid.uuid5(_IDS, f"{entry.name}\n{entry.version}"))
         version_id = candidate if not tx.version_id_in_use(candidate) else str(uuid.uuid4())
-        body = orjson.loads(entry.body)
-        description = body.get("description") if isinstance(body, dict) else None
-        tx.insert_version(
-            NewVersion(
-                server_id=server_id,
-                version_id=version_id,
-                name=entry.name,
-                version=entry.version,
-                description=description if isinstance(description, str) else "",
-                body=entry.body,
-                status=Status(status),
-                status_message=message,
-                status_changed_at=entry.status_changed_at,
-                published_at=entry.published_at,
-                # When this registry's copy changed: what its own updated_since readers need.
-                updated_at=now,
-                is_latest=False,
-                remote_urls=_remote_urls(body),
-                source=_source(staged),
-            )
-        )
+        tx.insert_version(_new_version(server_id, version_id, staged, status, message, now, False))
         return version_id
 
     @staticmethod

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from registrum.core.records import StagedEntry, Upstream, UpstreamEntry
-from registrum.storage.tables import servers, upstream_entries, upstreams
+from registrum.storage.tables import mirror_pending, servers, upstream_entries, upstreams
 
 _ue = upstream_entries
 _UPSTREAM_COLUMNS = (
@@ -84,8 +84,27 @@ def record_sync(
     conn.execute(update(upstreams).where(upstreams.c.name == name).values(**values))
 
 
-def _insert(conn: Connection) -> Any:
-    return postgresql.insert(_ue) if conn.dialect.name == "postgresql" else sqlite.insert(_ue)
+def _insert(conn: Connection, table: Any = _ue) -> Any:
+    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+def mark_pending(conn: Connection, names: Iterable[str]) -> None:
+    rows = [{"name": n} for n in sorted(set(names))]
+    if rows:
+        conn.execute(_insert(conn, mirror_pending).on_conflict_do_nothing(), rows)
+
+
+_PENDING = select(mirror_pending.c.name).order_by(mirror_pending.c.name).limit(bindparam("n"))
+
+
+def pending_names(conn: Connection, limit: int) -> list[str]:
+    return list(conn.execute(_PENDING, {"n": limit}).scalars())
+
+
+def clear_pending(conn: Connection, names: Sequence[str]) -> None:
+    for start in range(0, len(names), _CHUNK):
+        chunk = list(names[start : start + _CHUNK])
+        conn.execute(delete(mirror_pending).where(mirror_pending.c.name.in_(chunk)))
 
 
 def stage(
@@ -123,6 +142,7 @@ def stage(
     conn.execute(
         insert.on_conflict_do_update(index_elements=["upstream", "key"], set_=replace), rows
     )
+    mark_pending(conn, touched)
     return touched
 
 
@@ -135,6 +155,7 @@ def unstage(conn: Connection, upstream: str, keys: Iterable[str]) -> set[str]:
         where = (_ue.c.upstream == upstream) & _ue.c.key.in_(chunk)
         touched.update(conn.execute(select(_ue.c.name).where(where)).scalars())
         conn.execute(delete(_ue).where(where))
+    mark_pending(conn, touched)
     return touched
 
 

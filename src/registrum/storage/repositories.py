@@ -136,6 +136,12 @@ _BUMP_HEAD = (
     .values(seq=log_head.c.seq + 1)
     .returning(log_head.c.seq)
 )
+_BUMP_HEAD_BY = (
+    update(log_head)
+    .where(log_head.c.id == 1)
+    .values(seq=log_head.c.seq + bindparam("n"))
+    .returning(log_head.c.seq)
+)
 _INSERT_CHANGE = changes.insert()
 _INSERT_REMOTE = remote_urls.insert()
 _DELETE_REMOTES = remote_urls.delete().where(remote_urls.c.version_id == bindparam("vid"))
@@ -258,6 +264,12 @@ class SqlWriteSession:
     def all_mirrored_names(self) -> set[str]:
         return mirroring.all_mirrored_names(self._conn)
 
+    def pending_names(self, limit: int) -> list[str]:
+        return mirroring.pending_names(self._conn, limit)
+
+    def clear_pending(self, names: Sequence[str]) -> None:
+        mirroring.clear_pending(self._conn, names)
+
     def server_upstream(self, name: str) -> tuple[str, str | None] | None:
         return mirroring.server_upstream(self._conn, name)
 
@@ -299,6 +311,77 @@ class SqlWriteSession:
         )
         if new.remote_urls:
             self._write_remotes(new.version_id, new.server_id, new.remote_urls)
+
+    def add_versions(self, news: Sequence[NewVersion], changes: Sequence[Change]) -> None:
+        """New versions in bulk, each with its change-log entry (``changes[i]`` is about
+        ``news[i]``): one head bump for all, and one statement per table."""
+        if not news:
+            return
+        last = int(self._conn.execute(_BUMP_HEAD_BY, {"n": len(changes)}).scalar_one())
+        first = last - len(changes) + 1
+        seq_of = {c.version_id: first + i for i, c in enumerate(changes)}
+        self._conn.execute(
+            _INSERT_VERSION,
+            [
+                {
+                    "id": new.version_id,
+                    "server_id": new.server_id,
+                    "name": new.name,
+                    "version": new.version,
+                    "description": new.description,
+                    "description_folded": new.description.lower(),
+                    "status": new.status.value,
+                    "status_message": new.status_message,
+                    "status_changed_at": new.status_changed_at,
+                    "published_at": new.published_at,
+                    "updated_at": new.updated_at,
+                    "is_latest": new.is_latest,
+                    "body": new.body,
+                    "previous_names": new.previous_names,
+                    "source": new.source,
+                    "seq": seq_of.get(new.version_id, 0),
+                }
+                for new in news
+            ],
+        )
+        remotes = [
+            {
+                "version_id": n.version_id,
+                "url_hash": _url_hash(u),
+                "server_id": n.server_id,
+                "url": u,
+            }
+            for n in news
+            for u in dict.fromkeys(n.remote_urls)
+        ]
+        if remotes:
+            self._conn.execute(_INSERT_REMOTE, remotes)
+        self._conn.execute(
+            _INSERT_CHANGE,
+            [
+                {
+                    "seq": first + i,
+                    "at": c.at,
+                    "kind": c.kind,
+                    "server_id": c.server_id,
+                    "version_id": c.version_id,
+                    "name": c.name,
+                    "version": c.version,
+                    "actor": c.actor,
+                    "detail": c.detail,
+                }
+                for i, c in enumerate(changes)
+            ],
+        )
+        self._logged.update(c.version_id for c in changes if c.version_id is not None)
+        self._last = changes[-1]
+
+    def version_ids_in_use(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            found.update(self._conn.execute(select(_sv.c.id).where(_sv.c.id.in_(chunk))).scalars())
+        return found
 
     def _write_remotes(self, version_id: str, server_id: str, urls: tuple[str, ...]) -> None:
         self._conn.execute(_DELETE_REMOTES, {"vid": version_id})

@@ -211,3 +211,6 @@ upstream_entries = Table(
     Column("synced_at", DateTime(), nullable=False),
     Index("ix_upstream_entries_name", "name"),
 )
+
+# Names whose staged entries changed since they were last merged (migration 0008).
+mirror_pending = Table("mirror_pending", metadata, Column("name", _ordered(200), primary_key=True))

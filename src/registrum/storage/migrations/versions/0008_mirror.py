@@ -6,6 +6,8 @@ comes from (issue #7).
 - ``upstream_entries``: every version each upstream serves, as fetched (staging). What the
   registry serves is computed from it (policy, priority, local shadowing), so changing the
   policy re-applies without downloading anything again.
+- ``mirror_pending``: names whose staged entries changed and are not merged yet; a sync
+  stages first and merges each such name once, even if a crash comes in between.
 - ``servers.upstream``: the upstream a served server comes from (NULL: published here).
 - ``server_versions.source``: provenance served in ``_meta["io.registrum/registry"].source``
   (a JSON object; NULL for local entries).
@@ -67,6 +69,11 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_upstream_entries_name", "upstream_entries", ["name"])
+    op.create_table(
+        "mirror_pending",
+        sa.Column("name", _ordered(200), nullable=False),
+        sa.PrimaryKeyConstraint("name", name="pk_mirror_pending"),
+    )
     op.add_column("servers", sa.Column("upstream", sa.String(64), nullable=True))
     op.add_column("server_versions", sa.Column("source", sa.Text(), nullable=True))
 
@@ -76,6 +83,7 @@ def downgrade() -> None:
         batch.drop_column("source")
     with op.batch_alter_table("servers") as batch:
         batch.drop_column("upstream")
+    op.drop_table("mirror_pending")
     op.drop_index("ix_upstream_entries_name", table_name="upstream_entries")
     op.drop_table("upstream_entries")
     op.drop_table("upstreams")
