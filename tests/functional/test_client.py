@@ -291,6 +291,9 @@ def test_a_registry_without_our_extensions_reads_fine() -> None:
     assert got.official.published_at is not None
     assert got.official.published_at.year == 2025
     assert got.is_latest
+    # Registrum's ids are simply absent.
+    assert (got.registry_meta, got.server_id, got.version_id, got.seq) == (None, None, None, None)
+    assert got.previous_names == ()
 
 
 # --- logins, health, validation ------------------------------------------------------------

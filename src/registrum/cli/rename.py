@@ -43,7 +43,7 @@ def _moved(item: ServerItem, old: str) -> None:
 def rename(
     name: NameArgument, new_name: NewNameArgument, registry: RegistryOption = DEFAULT_REGISTRY
 ) -> None:
-    """Rename a server: its id, every version and its history move to NEW_NAME.
+    """Rename a server: its id, every version and its history move to the new name.
 
     Needs a login that covers both names. To move a server to a namespace someone else
     holds, use `registrum transfer offer` instead.
@@ -78,9 +78,9 @@ transfer_app = typer.Typer(
 def transfer_offer(
     name: NameArgument, new_name: NewNameArgument, registry: RegistryOption = DEFAULT_REGISTRY
 ) -> None:
-    """Offer a server to the holder of NEW_NAME's namespace.
+    """Offer a server to the holder of the new name's namespace.
 
-    Needs a login that covers NAME. Prints the offer id the other party accepts.
+    Needs a login that covers the current name. Prints the offer id the other party accepts.
     """
     credential = stored_login(registry)
     client = open_client(registry, credential.token)

@@ -95,10 +95,12 @@ class MemoryCache:
 class DirectoryCache:
     """Answers kept as files under ``folder`` (created on first write, mode 0700), one per
     URL, named by the URL's SHA-256. Safe to share between processes: a file is written
-    whole to a temporary name and renamed into place."""
+    whole to a temporary name and renamed into place. Beyond ``max_entries`` files, the
+    least recently written are removed."""
 
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
+    def __init__(self, folder: str | os.PathLike[str], *, max_entries: int = 1000) -> None:
         self.folder = Path(folder).expanduser()
+        self.max_entries = max_entries
 
     def path(self, key: str) -> Path:
         return self.folder / (hashlib.sha256(key.encode()).hexdigest() + ".http")
@@ -139,8 +141,20 @@ class DirectoryCache:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
+            self._prune()
         except OSError:
             return  # a cache that cannot be written is only slower
+
+    def _prune(self) -> None:
+        """Keep at most ``max_entries`` files: a follower asks for a new URL (``since``) with
+        every page, so the folder would otherwise only grow."""
+        with os.scandir(self.folder) as entries:
+            files = [e for e in entries if e.name.endswith(".http") and e.is_file()]
+        if len(files) <= self.max_entries:
+            return
+        files.sort(key=lambda e: e.stat().st_mtime_ns)
+        for entry in files[: len(files) - self.max_entries]:
+            Path(entry.path).unlink(missing_ok=True)
 
     def delete(self, key: str) -> None:
         try:
@@ -186,8 +200,9 @@ def prepare(cache: ResponseCache | None, request: httpx.Request) -> CachedRespon
 
 
 def _no_store(response: httpx.Response) -> bool:
+    # ``private`` forbids shared caches only; this one belongs to one user.
     directives = response.headers.get("cache-control", "").lower()
-    return any(d.strip() in ("no-store", "private") for d in directives.split(","))
+    return any(d.strip() == "no-store" for d in directives.split(","))
 
 
 def settle(
