@@ -427,3 +427,27 @@ def test_the_policy_file_is_reapplied_when_it_changes(tmp_path: Path) -> None:
         r = run_cli("policy", "check", str(bad), cwd=folder, env=env)
         assert r.returncode == 2
         assert 'action must be "allow" or "deny", not "block"' in r.stderr
+
+
+def test_the_publish_section_limits_local_publishing(tmp_path: Path) -> None:
+    from registrum.core.permissions import SYSTEM
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[publish]\nallow = ["com.example/*"]\n')
+    registry = mirror_registry(tmp_path, policy_file=str(policy))
+    try:
+        token = registry.context.tokens.issue(SYSTEM)[0]
+        with TestClient(create_app(registry.context)) as api:
+            headers = {"Authorization": f"Bearer {token}"}
+            ok = api.post("/v0.1/publish", json=server_json("com.example/tools"), headers=headers)
+            assert ok.status_code == 200, ok.text
+            refused = api.post(
+                "/v0.1/publish", json=server_json("io.github.alice/tools"), headers=headers
+            )
+            assert refused.status_code == 403
+            detail = refused.json()["detail"]
+            assert "does not take local publishes of 'io.github.alice/tools'" in detail
+            assert '"com.example/*"' in detail
+            assert api.get("/v0.1/servers").json()["metadata"]["count"] == 1
+    finally:
+        registry.close()

@@ -301,8 +301,8 @@ class ValidationResult:
 
 
 # Members of the change feed that core/wire.py spells only inline (in ``change_entry``).
-PREVIOUS_NAME: Final = "previousName"
-OFFER_ID: Final = "offerId"
+PREVIOUS_NAME: Final = wire.PREVIOUS_NAME
+OFFER_ID: Final = wire.OFFER_ID
 
 
 @dataclass(frozen=True, slots=True)

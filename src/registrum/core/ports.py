@@ -135,6 +135,20 @@ class WriteSession(Protocol):
 
     def all_mirrored_names(self) -> set[str]: ...
 
+    def server_upstreams(self, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """``server_upstream`` for many names at once (absent: no server)."""
+        ...
+
+    def staged_for_names(self, names: Sequence[str]) -> dict[str, list[StagedEntry]]:
+        """``staged_for`` for many names at once."""
+        ...
+
+    def create_servers(self, rows: Sequence[tuple[str, str, datetime, str | None]]) -> None:
+        """Servers in bulk: (id, name, created at, upstream)."""
+        ...
+
+    def server_ids_in_use(self, ids: Sequence[str]) -> set[str]: ...
+
     def pending_names(self, limit: int) -> list[str]:
         """Names whose staged entries changed since they were last merged (``stage`` and
         ``unstage`` mark them)."""

@@ -60,6 +60,8 @@ NEW_NAME: Final = "newName"
 OFFERED_BY: Final = "offeredBy"
 CREATED_AT: Final = "createdAt"
 EXPIRES_AT_CAMEL: Final = "expiresAt"
+PREVIOUS_NAME: Final = "previousName"
+OFFER_ID: Final = "offerId"
 ACCEPTED_AT: Final = "acceptedAt"
 ACCEPTED_BY: Final = "acceptedBy"
 
@@ -167,10 +169,11 @@ def change_entry(entry: Any, deleted_status: str) -> dict[str, Any]:
     if entry.version is not None:
         out[VERSION] = entry.version
     detail = orjson.loads(entry.detail) if entry.detail else {}
-    if entry.kind == "renamed" and "previousName" in detail:
-        out["previousName"] = detail["previousName"]
+    if entry.kind == "renamed" and PREVIOUS_NAME in detail:
+        out[PREVIOUS_NAME] = detail[PREVIOUS_NAME]
     if entry.kind == "transfer-offered":
-        out.update({k: v for k, v in detail.items() if k in ("offerId", NEW_NAME, "expiresAt")})
+        shown = (OFFER_ID, NEW_NAME, EXPIRES_AT_CAMEL)
+        out.update({k: v for k, v in detail.items() if k in shown})
     if entry.view is not None:
         out[SERVER] = server_response(entry.view)
         if entry.view.status == deleted_status:

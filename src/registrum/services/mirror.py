@@ -57,7 +57,7 @@ DEFAULT_INTERVAL: Final = 300
 # commits as it goes.
 _NAMES_PER_TRANSACTION: Final = 500
 # A long sync serves what it has read every this many batches, not only at the end.
-MERGE_EVERY: Final = 50
+MERGE_EVERY: Final = 200
 # Served ids of mirrored entries are derived from the name (and version), so that they stay
 # the same when the entry moves to another upstream or is merged again.
 _IDS: Final = uuid.UUID("6f1d1c1e-5c38-4d61-9a62-3c1e0b8f0b7a")
@@ -150,11 +150,12 @@ class _Fresh:
 
     def __init__(self) -> None:
         self.pending: list[tuple[str, str, StagedEntry, str, str | None, datetime, bool, str]] = []
+        self.servers: dict[str, tuple[str, datetime, str]] = {}  # name -> (id, at, upstream)
 
     def add(
         self,
-        server_id: str,
         name: str,
+        upstream: str,
         staged: list[StagedEntry],
         decisions: dict[tuple[str, str], bool],
         now: datetime,
@@ -167,6 +168,8 @@ class _Fresh:
         ]
         winner = pick_latest(pool, key=lambda item: item[1])
         latest = winner[0] if winner is not None else None
+        server_id = str(uuid.uuid5(_IDS, name))
+        self.servers[name] = (server_id, now, upstream)
         for s, (status, message) in shown:
             self.pending.append(
                 (server_id, name, s, status, message, now, s.entry.version == latest, actor)
@@ -175,6 +178,16 @@ class _Fresh:
     def write(self, tx: WriteSession) -> int:
         if not self.pending:
             return 0
+        # Ids derived from names are taken only if a server was renamed here to a name it
+        # then left: give those a random one.
+        taken_servers = tx.server_ids_in_use([sid for sid, _, _ in self.servers.values()])
+        real: dict[str, str] = {}
+        for sid, _, _ in self.servers.values():
+            real[sid] = sid if sid not in taken_servers else str(uuid.uuid4())
+        tx.create_servers(
+            [(real[sid], name, at, upstream) for name, (sid, at, upstream) in self.servers.items()]
+        )
+        self.pending = [(real[p[0]], *p[1:]) for p in self.pending]
         ids = [str(uuid.uuid5(_IDS, f"{p[1]}\n{p[2].entry.version}")) for p in self.pending]
         taken = tx.version_ids_in_use(ids)
         news: list[NewVersion] = []
@@ -400,18 +413,30 @@ class MirrorService:
         return changed
 
     def _merge(self, tx: WriteSession, names: Iterable[str], actor: str) -> int:
+        names = list(names)
+        # Looked up for the whole chunk at once: per name, these were most of a merge's time.
+        owners = tx.server_upstreams(names)
+        staged = tx.staged_for_names(names)
         fresh = _Fresh()
         changed = 0
         for name in names:
-            changed += self._merge_one(tx, name, actor, fresh)
+            changed += self._merge_one(
+                tx, name, actor, fresh, owners.get(name), staged.get(name, [])
+            )
         changed += fresh.write(tx)
         return changed
 
-    def _merge_one(self, tx: WriteSession, name: str, actor: str, fresh: _Fresh) -> int:
-        owner = tx.server_upstream(name)
+    def _merge_one(
+        self,
+        tx: WriteSession,
+        name: str,
+        actor: str,
+        fresh: _Fresh,
+        owner: tuple[str, str | None] | None,
+        staged: list[StagedEntry],
+    ) -> int:
         if owner is not None and owner[1] is None:
             return 0  # published here: shadows every upstream
-        staged = tx.staged_for(name)
         decisions = {(s.upstream, s.entry.key): self._decide(s).allowed for s in staged}
         winner = next((s.upstream for s in staged if decisions[(s.upstream, s.entry.key)]), None)
         desired = {
@@ -421,11 +446,9 @@ class MirrorService:
         if owner is None:
             if winner is None:
                 return 0
-            # A name new here (what a full sync is made of): its versions are written in
-            # bulk with the rest of the batch's new names.
-            server_id = self._server_id(tx, name)
-            tx.create_server(server_id, name, now, upstream=winner)
-            fresh.add(server_id, name, list(desired.values()), decisions, now, actor)
+            # A name new here (what a full sync is made of): the server and its versions are
+            # written in bulk with the rest of the chunk's new names.
+            fresh.add(name, winner, list(desired.values()), decisions, now, actor)
             return 0
         server_id = owner[0]
         if winner is not None and owner[1] != winner:
@@ -491,12 +514,6 @@ class MirrorService:
         if changed:
             recompute_latest(tx, server_id)
         return changed
-
-    @staticmethod
-    def _server_id(tx: WriteSession, name: str) -> str:
-        # Derived from the name, so the id stays when the entry is merged again.
-        candidate = str(uuid.uuid5(_IDS, name))
-        return candidate if not tx.server_id_in_use(candidate) else str(uuid.uuid4())
 
     @staticmethod
     def _insert(

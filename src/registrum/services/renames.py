@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import orjson
 
+from registrum.core import wire
 from registrum.core.errors import (
     GoneError,
     InvalidInputError,
@@ -140,9 +141,11 @@ class RenameService:
                     None,
                     principal.actor,
                     _detail(
-                        offerId=offer.id,
-                        newName=new_name,
-                        expiresAt=offer.expires_at.isoformat() + "Z",
+                        **{
+                            wire.OFFER_ID: offer.id,
+                            wire.NEW_NAME: new_name,
+                            wire.EXPIRES_AT_CAMEL: offer.expires_at.isoformat() + "Z",
+                        }
                     ),
                 )
             )
@@ -235,7 +238,7 @@ class RenameService:
                     new_name,
                     view.version,
                     principal.actor,
-                    _detail(previousName=name),
+                    _detail(**{wire.PREVIOUS_NAME: name}),
                 )
             )
         latest = tx.latest(server_id)

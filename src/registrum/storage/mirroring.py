@@ -165,10 +165,15 @@ def staged_keys(conn: Connection, upstream: str) -> dict[str, datetime | None]:
     return {row[0]: row[1] for row in conn.execute(stmt)}
 
 
+_STAGED_COLUMNS = (
+    upstreams.c.name,
+    upstreams.c.priority,
+    upstreams.c.url,
+    _ue.c.synced_at,
+    *_ENTRY_COLUMNS,
+)
 _STAGED_FOR = (
-    select(
-        upstreams.c.name, upstreams.c.priority, upstreams.c.url, _ue.c.synced_at, *_ENTRY_COLUMNS
-    )
+    select(*_STAGED_COLUMNS)
     .select_from(_ue.join(upstreams, upstreams.c.name == _ue.c.upstream))
     .where(_ue.c.name == bindparam("name"))
     .order_by(upstreams.c.priority.desc(), upstreams.c.name, _ue.c.version)
@@ -215,3 +220,49 @@ def server_upstream(conn: Connection, name: str) -> tuple[str, str | None] | Non
 
 def set_server_upstream(conn: Connection, server_id: str, upstream: str | None) -> None:
     conn.execute(update(servers).where(servers.c.id == server_id).values(upstream=upstream))
+
+
+def server_upstreams(conn: Connection, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+    """``server_upstream`` for many names at once."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for start in range(0, len(names), _CHUNK):
+        chunk = list(names[start : start + _CHUNK])
+        stmt = select(servers.c.name, servers.c.id, servers.c.upstream).where(
+            servers.c.name.in_(chunk)
+        )
+        found.update({row[0]: (row[1], row[2]) for row in conn.execute(stmt)})
+    return found
+
+
+def staged_for_names(conn: Connection, names: Sequence[str]) -> dict[str, list[StagedEntry]]:
+    """``staged_for`` for many names at once (each list highest priority first)."""
+    found: dict[str, list[StagedEntry]] = {}
+    for start in range(0, len(names), _CHUNK):
+        chunk = list(names[start : start + _CHUNK])
+        stmt = (
+            select(*_STAGED_COLUMNS)
+            .select_from(_ue.join(upstreams, upstreams.c.name == _ue.c.upstream))
+            .where(_ue.c.name.in_(chunk))
+            .order_by(_ue.c.name, upstreams.c.priority.desc(), upstreams.c.name, _ue.c.version)
+        )
+        for row in conn.execute(stmt):
+            found.setdefault(row[5], []).append(
+                StagedEntry(row[0], row[1], row[2], _entry(row[4:]), row[3])
+            )
+    return found
+
+
+def create_servers(conn: Connection, rows: Sequence[tuple[str, str, datetime, str | None]]) -> None:
+    if rows:
+        conn.execute(
+            servers.insert(),
+            [{"id": i, "name": n, "created_at": at, "upstream": u} for i, n, at, u in rows],
+        )
+
+
+def server_ids_in_use(conn: Connection, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start : start + _CHUNK])
+        found.update(conn.execute(select(servers.c.id).where(servers.c.id.in_(chunk))).scalars())
+    return found

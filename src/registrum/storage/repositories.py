@@ -264,6 +264,18 @@ class SqlWriteSession:
     def all_mirrored_names(self) -> set[str]:
         return mirroring.all_mirrored_names(self._conn)
 
+    def server_upstreams(self, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        return mirroring.server_upstreams(self._conn, names)
+
+    def staged_for_names(self, names: Sequence[str]) -> dict[str, list[StagedEntry]]:
+        return mirroring.staged_for_names(self._conn, names)
+
+    def create_servers(self, rows: Sequence[tuple[str, str, datetime, str | None]]) -> None:
+        mirroring.create_servers(self._conn, rows)
+
+    def server_ids_in_use(self, ids: Sequence[str]) -> set[str]:
+        return mirroring.server_ids_in_use(self._conn, ids)
+
     def pending_names(self, limit: int) -> list[str]:
         return mirroring.pending_names(self._conn, limit)
 
