@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -32,6 +33,7 @@ import run
 from registrum.core import wire
 from registrum.server.settings import Settings
 from registrum.server.wiring import build
+from registrum.storage import engine as storage_engine
 
 
 def upstream_database(servers: int, versions: int, data_dir: Path) -> Path:
@@ -51,7 +53,29 @@ def main() -> None:
     p.add_argument("--changes", type=int, default=100)
     p.add_argument("--data-dir", type=Path, default=run.DATA_DIR)
     p.add_argument("--json", type=Path)
+    p.add_argument(
+        "--mirror-backend",
+        default="sqlite",
+        choices=("sqlite", "postgresql"),
+        help="the mirror's database (postgresql: a fresh database in bench/run.py's own cluster)",
+    )
     args = p.parse_args()
+    if args.mirror_backend == "postgresql":
+        with run.own_cluster(args.data_dir) as admin:
+            name = f"mirror_bench_{int(time.time())}"
+            url = run.ensure_database(admin, name)
+            try:
+                bench(args, url)
+            finally:
+                drop = storage_engine.create(admin).execution_options(isolation_level="AUTOCOMMIT")
+                with drop.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                drop.dispose()
+    else:
+        bench(args, None)
+
+
+def bench(args: argparse.Namespace, mirror_url: str | None) -> None:
     servers, per_server = run.parse_size(args.versions)
     source = upstream_database(servers, per_server, args.data_dir)
     work = Path(tempfile.mkdtemp(prefix="registrum-mirror-bench-"))
@@ -62,7 +86,7 @@ def main() -> None:
             mirror = build(
                 Settings(
                     data_dir=work / "mirror",
-                    database_url=f"sqlite:///{work / 'mirror' / 'registry.db'}",
+                    database_url=mirror_url or f"sqlite:///{work / 'mirror' / 'registry.db'}",
                     enable_registry_validation=False,
                     mirror_sync=False,
                 )
@@ -93,6 +117,7 @@ def main() -> None:
     total = servers * per_server
     result: dict[str, Any] = {
         "kind": args.kind,
+        "mirror_backend": args.mirror_backend,
         "upstream_versions": total,
         "full_sync_seconds": round(full_seconds, 2),
         # Versions now served per second of the sync (the feed may hold a version more than
@@ -107,7 +132,7 @@ def main() -> None:
         "machine": drive.machine(f"sqlite:///{source}"),
     }
     print(
-        f"| {args.kind} | {total:,} | {full_seconds:.1f} s | "
+        f"| {args.kind} | {args.mirror_backend} | {total:,} | {full_seconds:.1f} s | "
         f"{total / full_seconds:,.0f} versions/s ({full.fetched:,} entries read) | "
         f"{args.changes} changes: "
         f"{incremental_seconds * 1000:.0f} ms ({incremental.changed} changed) |"

@@ -23,12 +23,12 @@ from registrum.client import (
     AsyncRegistryClient,
     CachedResponse,
     Change,
+    ConflictError,
     DirectoryCache,
     ForbiddenError,
     MemoryCache,
     NotFoundError,
     RegistryClient,
-    ResponseError,
     UnexpectedResponseError,
 )
 from registrum.core.permissions import Action, Permission, Principal
@@ -262,7 +262,7 @@ def test_a_refused_rename_carries_the_registrys_words(client: RegistryClient, re
     assert forbidden.value.status == 403
     assert "You do not have permission to publish under" in forbidden.value.detail
     assert "transfer" in forbidden.value.detail
-    with pytest.raises(ResponseError) as conflict:
+    with pytest.raises(ConflictError) as conflict:
         client.rename(name, taken)
     assert conflict.value.status == 409
     assert conflict.value.detail == f"{taken!r} is taken: another server has that name"
@@ -294,7 +294,7 @@ def test_transfer_offer_show_and_accept(client: RegistryClient, request) -> None
             first.server_id,
             (name,),
         )
-        with pytest.raises(ResponseError) as twice:
+        with pytest.raises(ConflictError) as twice:
             org.transfer_accept(offer.id)
         assert twice.value.status == 409
         assert "already accepted" in twice.value.detail

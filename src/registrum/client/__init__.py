@@ -25,8 +25,10 @@ from registrum.client._calls import DEFAULT_REGISTRY, LOGIN_METHODS, STATUSES, a
 from registrum.client._sync import RegistryClient
 from registrum.client.cache import CachedResponse, DirectoryCache, MemoryCache, ResponseCache
 from registrum.client.errors import (
+    ConflictError,
     ErrorDetail,
     ForbiddenError,
+    GoneError,
     InvalidRequestError,
     LoginError,
     NotFoundError,
@@ -66,9 +68,11 @@ __all__ = [
     "CachedResponse",
     "Change",
     "ChangePage",
+    "ConflictError",
     "DirectoryCache",
     "ErrorDetail",
     "ForbiddenError",
+    "GoneError",
     "Health",
     "InvalidRequestError",
     "LoginError",

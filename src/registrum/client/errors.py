@@ -10,6 +10,8 @@
     │   ├── UnauthorizedError      401: no token, or an expired, forged or foreign one
     │   ├── ForbiddenError         403: the token does not grant this name, or it is blocked
     │   ├── NotFoundError          404: no such server or version (or the route is absent)
+    │   ├── ConflictError          409: the name is taken or held, the offer already used
+    │   ├── GoneError              410: the transfer offer expired
     │   ├── ServerError            5xx: the registry failed; retrying later may help
     │   └── UnexpectedResponseError  any other status, or a body that is not what the API says
     ├── LoginError                 a login step outside the registry failed (GitHub device
@@ -118,6 +120,15 @@ class NotFoundError(ResponseError):
     """404: no such server or version, or the registry does not serve this route."""
 
 
+class ConflictError(ResponseError):
+    """409 (Registrum's extensions): the new name is taken or held for another server, a
+    transfer offer was already accepted, or the server is mirrored and read-only here."""
+
+
+class GoneError(ResponseError):
+    """410 (Registrum's extensions): the transfer offer expired; ask for a new one."""
+
+
 class ServerError(ResponseError):
     """5xx: the registry failed; the request may succeed later."""
 
@@ -139,6 +150,8 @@ _BY_STATUS: dict[int, type[ResponseError]] = {
     401: UnauthorizedError,
     403: ForbiddenError,
     404: NotFoundError,
+    409: ConflictError,
+    410: GoneError,
     413: InvalidRequestError,
     415: InvalidRequestError,
     422: InvalidRequestError,
