@@ -118,6 +118,10 @@ class ListQuery:
     include_deleted: bool = False
 
 
+# How an upstream is read: its change feed, the official list API, or a dump file.
+UPSTREAM_KINDS = ("registrum", "official", "file")
+
+
 @dataclass(frozen=True, slots=True)
 class Upstream:
     """A registry this one mirrors (issue #7)."""

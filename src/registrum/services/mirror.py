@@ -38,6 +38,7 @@ from registrum.core.errors import InvalidInputError, NotFoundError, Problem, Sta
 from registrum.core.policy import Decision, Policy, subject_of
 from registrum.core.ports import ServerStore, UpstreamReader, WriteSession
 from registrum.core.records import (
+    UPSTREAM_KINDS,
     Change,
     ChangeKind,
     NewVersion,
@@ -257,6 +258,11 @@ class MirrorService:
             raise InvalidInputError(
                 f"Invalid upstream name {name!r}",
                 [Problem("name", "use lower-case letters, digits and '-' (at most 64)", name)],
+            )
+        if kind not in UPSTREAM_KINDS:
+            raise InvalidInputError(
+                f"Unknown upstream kind {kind!r}",
+                [Problem("kind", f"use one of {', '.join(UPSTREAM_KINDS)}", kind)],
             )
         if interval < 10:
             raise InvalidInputError(

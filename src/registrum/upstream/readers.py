@@ -27,9 +27,9 @@ from registrum import __version__
 from registrum.core import wire
 from registrum.core.errors import UpstreamSyncError
 from registrum.core.ports import UpstreamBatch, UpstreamReader
-from registrum.core.records import Upstream, UpstreamEntry
+from registrum.core.records import UPSTREAM_KINDS, Upstream, UpstreamEntry
 
-KINDS: Final = ("registrum", "official", "file")
+KINDS: Final = UPSTREAM_KINDS
 FEED_PAGE: Final = 1000
 LIST_PAGE: Final = 100
 # How far back each updated_since poll starts before the newest updatedAt seen.
