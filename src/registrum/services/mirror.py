@@ -25,18 +25,20 @@ downloading anything.
 from __future__ import annotations
 
 import re
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from queue import Full, Queue
 from typing import Any, Final
 
 import orjson
 
 from registrum.core.errors import InvalidInputError, NotFoundError, Problem, StateConflictError
 from registrum.core.policy import Decision, Policy, subject_of
-from registrum.core.ports import ServerStore, UpstreamReader, WriteSession
+from registrum.core.ports import ServerStore, UpstreamBatch, UpstreamReader, WriteSession
 from registrum.core.records import (
     UPSTREAM_KINDS,
     Change,
@@ -104,6 +106,47 @@ def _source(staged: StagedEntry) -> str:
         data["updatedAt"] = entry.upstream_updated_at.isoformat() + "Z"
     data["syncedAt"] = staged.synced_at.isoformat() + "Z"
     return orjson.dumps(data).decode()
+
+
+def prefetched(
+    batches: Iterator[UpstreamBatch], depth: int = 2
+) -> Generator[UpstreamBatch, None, None]:
+    """Read the next batches in a thread while the caller stores the current one: waiting for
+    the upstream overlaps with writing (a full sync spends a sixth of its time reading)."""
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand_over(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.2)
+                return True
+            except Full:
+                continue
+        return False  # the consumer has gone
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not hand_over(("batch", batch)):
+                    return
+            hand_over(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            hand_over(("error", exc))
+
+    worker = threading.Thread(target=produce, name="registrum-mirror-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 def _remote_urls(body: Any) -> tuple[str, ...]:
@@ -307,8 +350,9 @@ class MirrorService:
         reader = self._readers(upstream)
         checkpoint = orjson.loads(upstream.checkpoint or "{}")
         actor = f"mirror:{name}"
+        batches = prefetched(reader.read(checkpoint, lambda: self._known(name)))
         try:
-            for count, batch in enumerate(reader.read(checkpoint, lambda: self._known(name)), 1):
+            for count, batch in enumerate(batches, 1):
                 now = self._clock()
                 with self._store.write() as tx:
                     tx.stage(name, batch.entries, now)
@@ -327,6 +371,7 @@ class MirrorService:
                 tx.record_sync(name, None, self._clock(), str(exc))
             raise
         finally:
+            batches.close()  # stops the reading thread before its client is closed
             reader.close()
             report.seconds = time.perf_counter() - started
         with self._store.write() as tx:
