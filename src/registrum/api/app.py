@@ -45,6 +45,7 @@ def _suffix(router: APIRouter, prefix: str) -> APIRouter:
             description=route.description,
             tags=list(route.tags or ()),
             response_class=route.response_class,
+            status_code=route.status_code,
             responses=route.responses,
             openapi_extra=route.openapi_extra,
         )

@@ -43,6 +43,32 @@ _RENAME_BODY = {
 }
 
 
+_OFFER_SCHEMA = {
+    "type": "object",
+    "required": ["id", "serverId", "name", "newName", "offeredBy", "createdAt", "expiresAt"],
+    "properties": {
+        "id": {"type": "string", "description": "The offer's id, for .../transfers/{id}"},
+        "serverId": {"type": "string"},
+        "name": {"type": "string", "description": "The server's name now"},
+        "newName": {"type": "string", "description": "The name it moves to on acceptance"},
+        "offeredBy": {"type": "string"},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "expiresAt": {"type": "string", "format": "date-time"},
+        "acceptedAt": {"type": "string", "format": "date-time"},
+        "acceptedBy": {"type": "string"},
+    },
+}
+
+
+def _offer_responses(ok: int, *errors: int) -> dict[int | str, dict[str, object]]:
+    out = responses(ok, "ServerResponse", *errors)
+    out[ok] = {
+        "description": "The transfer offer",
+        "content": {_JSON: {"schema": _OFFER_SCHEMA}},
+    }
+    return out
+
+
 def _json(body: bytes, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type=_JSON)
 
@@ -129,6 +155,8 @@ async def rename(
     "POST .../transfers/{offerId}/accept before the offer expires.",
     tags=["registrum"],
     response_class=Response,
+    status_code=201,
+    responses=_offer_responses(201, 400, 401, 403, 404, 409),
     openapi_extra=_RENAME_BODY,
 )
 async def transfer_offer(
@@ -146,6 +174,7 @@ async def transfer_offer(
     summary="Show a transfer offer",
     tags=["registrum"],
     response_class=Response,
+    responses=_offer_responses(200, 404),
 )
 async def transfer_show(ctx: Context, offer_id: OfferId) -> Response:
     return _json(wire.offer_bytes(ctx.renames.get_offer(offer_id)))
