@@ -8,6 +8,7 @@ registry's for the same publish history.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,9 @@ class _Semver:
     prerelease: tuple[str, ...]
 
 
+# Cached: deciding isLatest compares the same version strings again and again (a mirror's
+# merge parses each version of a server once per comparison).
+@functools.lru_cache(maxsize=8192)
 def parse_semver(version: str) -> _Semver | None:
     """Parse with the registry's own rules; ``None`` when the string is not "semver" there."""
     parts = version.split("-")

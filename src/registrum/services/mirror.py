@@ -165,9 +165,12 @@ def _new_version(
     message: str | None,
     now: datetime,
     is_latest: bool,
+    body: Any = None,
 ) -> NewVersion:
+    """``body`` is ``staged``'s document already parsed, when the caller has it."""
     entry = staged.entry
-    body = orjson.loads(entry.body)
+    if body is None:
+        body = orjson.loads(entry.body)
     description = body.get("description") if isinstance(body, dict) else None
     return NewVersion(
         server_id=server_id,
@@ -195,6 +198,7 @@ class _Fresh:
     def __init__(self) -> None:
         self.pending: list[tuple[str, str, StagedEntry, str, str | None, datetime, bool, str]] = []
         self.servers: dict[str, tuple[str, datetime, str]] = {}  # name -> (id, at, upstream)
+        self.bodies: dict[tuple[str, str], Any] = {}  # parsed documents, by (upstream, key)
 
     def add(
         self,
@@ -204,7 +208,9 @@ class _Fresh:
         decisions: dict[tuple[str, str], bool],
         now: datetime,
         actor: str,
+        bodies: dict[tuple[str, str], Any],
     ) -> None:
+        self.bodies.update(bodies)
         shown = [(s, _served_status(s, decisions[(s.upstream, s.entry.key)])) for s in staged]
         pool = [
             (s.entry.version, Candidate(s.entry.version, s.entry.published_at, st == "deleted"))
@@ -240,7 +246,10 @@ class _Fresh:
             self.pending, ids, strict=True
         ):
             version_id = vid if vid not in taken else str(uuid.uuid4())
-            news.append(_new_version(server_id, version_id, staged, status, message, now, latest))
+            body = self.bodies.get((staged.upstream, staged.entry.key))
+            news.append(
+                _new_version(server_id, version_id, staged, status, message, now, latest, body)
+            )
             changes.append(
                 Change(
                     ChangeKind.MIRRORED,
@@ -446,8 +455,9 @@ class MirrorService:
 
     # Merging --------------------------------------------------------------------------------
 
-    def _decide(self, staged: StagedEntry) -> Decision:
-        body = orjson.loads(staged.entry.body)
+    def _decide(self, staged: StagedEntry, body: Any = None) -> Decision:
+        if body is None:
+            body = orjson.loads(staged.entry.body)
         return self.policy.decide(subject_of(body, staged.entry.status, staged.upstream))
 
     def _winner(self, staged: list[StagedEntry]) -> str | None:
@@ -488,7 +498,11 @@ class MirrorService:
     ) -> int:
         if owner is not None and owner[1] is None:
             return 0  # published here: shadows every upstream
-        decisions = {(s.upstream, s.entry.key): self._decide(s).allowed for s in staged}
+        bodies = {(s.upstream, s.entry.key): orjson.loads(s.entry.body) for s in staged}
+        decisions = {
+            (s.upstream, s.entry.key): self._decide(s, bodies[(s.upstream, s.entry.key)]).allowed
+            for s in staged
+        }
         winner = next((s.upstream for s in staged if decisions[(s.upstream, s.entry.key)]), None)
         desired = {
             s.entry.version: s for s in staged if s.upstream == winner
@@ -499,7 +513,7 @@ class MirrorService:
                 return 0
             # A name new here (what a full sync is made of): the server and its versions are
             # written in bulk with the rest of the chunk's new names.
-            fresh.add(name, winner, list(desired.values()), decisions, now, actor)
+            fresh.add(name, winner, list(desired.values()), decisions, now, actor, bodies)
             return 0
         server_id = owner[0]
         if winner is not None and owner[1] != winner:
