@@ -7,7 +7,7 @@ bytes are wrapped in :class:`orjson.Fragment` and spliced into the envelope.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
@@ -101,6 +101,20 @@ class VersionView:
     seq: int = 0  # of the last change-log entry about this version
     previous_names: str | None = None  # the server's earlier names: a JSON array, or None
     source: str | None = None  # a mirrored version's provenance: a JSON object, or None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A wire timestamp (RFC 3339) as the naive UTC datetime storage keeps; None when it is
+    missing or not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
 
 
 def official_meta(view: VersionView) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import orjson
@@ -80,18 +80,6 @@ def _previous_names(value: Any) -> str | None:
     return orjson.dumps(value).decode()
 
 
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
-
-
 def _uuid(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
@@ -125,9 +113,9 @@ def _prepare(index: int, raw: Any) -> _Item | Rejected:
         body=canonical_body(detail),
         status=status,
         status_message=message if isinstance(message, str) and status != Status.ACTIVE else None,
-        published_at=_timestamp(official.get(wire.PUBLISHED_AT)),
-        status_changed_at=_timestamp(official.get(wire.STATUS_CHANGED_AT)),
-        updated_at=_timestamp(official.get(wire.UPDATED_AT)),
+        published_at=wire.parse_time(official.get(wire.PUBLISHED_AT)),
+        status_changed_at=wire.parse_time(official.get(wire.STATUS_CHANGED_AT)),
+        updated_at=wire.parse_time(official.get(wire.UPDATED_AT)),
         server_id=_uuid(ours.get(wire.SERVER_ID)),
         version_id=_uuid(ours.get(wire.VERSION_ID)),
         remote_urls=remote_urls_of(detail),

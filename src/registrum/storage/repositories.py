@@ -203,6 +203,34 @@ def _url_hash(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
+def _version_row(new: NewVersion, seq: int = 0) -> dict[str, Any]:
+    return {
+        "id": new.version_id,
+        "server_id": new.server_id,
+        "name": new.name,
+        "version": new.version,
+        "description": new.description,
+        "description_folded": new.description.lower(),
+        "status": new.status.value,
+        "status_message": new.status_message,
+        "status_changed_at": new.status_changed_at,
+        "published_at": new.published_at,
+        "updated_at": new.updated_at,
+        "is_latest": new.is_latest,
+        "body": new.body,
+        "previous_names": new.previous_names,
+        "source": new.source,
+        "seq": seq,
+    }
+
+
+def _remote_rows(version_id: str, server_id: str, urls: Iterable[str]) -> list[dict[str, str]]:
+    return [
+        {"version_id": version_id, "url_hash": _url_hash(u), "server_id": server_id, "url": u}
+        for u in dict.fromkeys(urls)
+    ]
+
+
 class SqlWriteSession:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -226,12 +254,9 @@ class SqlWriteSession:
     def version_id_in_use(self, version_id: str) -> bool:
         return self._conn.execute(_VERSION_ID_USED, {"id": version_id}).first() is not None
 
-    def create_server(
-        self, server_id: str, name: str, at: datetime, upstream: str | None = None
-    ) -> None:
-        self._conn.execute(
-            _INSERT_SERVER, {"id": server_id, "name": name, "created_at": at, "upstream": upstream}
-        )
+    def create_server(self, server_id: str, name: str, at: datetime) -> None:
+        """A server published here (mirrored ones come in bulk: ``create_servers``)."""
+        self._conn.execute(_INSERT_SERVER, {"id": server_id, "name": name, "created_at": at})
 
     # The mirror ---------------------------------------------------------------------------
 
@@ -301,26 +326,7 @@ class SqlWriteSession:
         return _views(self._conn.execute(_ALL_VERSIONS, {"server_id": server_id}).all())
 
     def insert_version(self, new: NewVersion) -> None:
-        self._conn.execute(
-            _INSERT_VERSION,
-            {
-                "id": new.version_id,
-                "server_id": new.server_id,
-                "name": new.name,
-                "version": new.version,
-                "description": new.description,
-                "description_folded": new.description.lower(),
-                "status": new.status.value,
-                "status_message": new.status_message,
-                "status_changed_at": new.status_changed_at,
-                "published_at": new.published_at,
-                "updated_at": new.updated_at,
-                "is_latest": new.is_latest,
-                "body": new.body,
-                "previous_names": new.previous_names,
-                "source": new.source,
-            },
-        )
+        self._conn.execute(_INSERT_VERSION, _version_row(new))
         if new.remote_urls:
             self._write_remotes(new.version_id, new.server_id, new.remote_urls)
 
@@ -333,38 +339,10 @@ class SqlWriteSession:
         first = last - len(changes) + 1
         seq_of = {c.version_id: first + i for i, c in enumerate(changes)}
         self._conn.execute(
-            _INSERT_VERSION,
-            [
-                {
-                    "id": new.version_id,
-                    "server_id": new.server_id,
-                    "name": new.name,
-                    "version": new.version,
-                    "description": new.description,
-                    "description_folded": new.description.lower(),
-                    "status": new.status.value,
-                    "status_message": new.status_message,
-                    "status_changed_at": new.status_changed_at,
-                    "published_at": new.published_at,
-                    "updated_at": new.updated_at,
-                    "is_latest": new.is_latest,
-                    "body": new.body,
-                    "previous_names": new.previous_names,
-                    "source": new.source,
-                    "seq": seq_of.get(new.version_id, 0),
-                }
-                for new in news
-            ],
+            _INSERT_VERSION, [_version_row(n, seq_of.get(n.version_id, 0)) for n in news]
         )
         remotes = [
-            {
-                "version_id": n.version_id,
-                "url_hash": _url_hash(u),
-                "server_id": n.server_id,
-                "url": u,
-            }
-            for n in news
-            for u in dict.fromkeys(n.remote_urls)
+            row for n in news for row in _remote_rows(n.version_id, n.server_id, n.remote_urls)
         ]
         if remotes:
             self._conn.execute(_INSERT_REMOTE, remotes)
@@ -398,18 +376,7 @@ class SqlWriteSession:
     def _write_remotes(self, version_id: str, server_id: str, urls: tuple[str, ...]) -> None:
         self._conn.execute(_DELETE_REMOTES, {"vid": version_id})
         if urls:
-            self._conn.execute(
-                _INSERT_REMOTE,
-                [
-                    {
-                        "version_id": version_id,
-                        "url_hash": _url_hash(u),
-                        "server_id": server_id,
-                        "url": u,
-                    }
-                    for u in dict.fromkeys(urls)
-                ],
-            )
+            self._conn.execute(_INSERT_REMOTE, _remote_rows(version_id, server_id, urls))
 
     def remote_url_owner(self, url: str, other_than: str) -> str | None:
         params = {"url_hash": _url_hash(url), "url": url, "server_id": other_than}

@@ -24,6 +24,7 @@ import httpx
 import orjson
 
 from registrum import __version__
+from registrum.client import api_root as client_api_root
 from registrum.core import wire
 from registrum.core.errors import UpstreamSyncError
 from registrum.core.ports import UpstreamBatch, UpstreamReader
@@ -39,27 +40,17 @@ _FEED: Final = "/x/io.registrum/changes"
 Known = Callable[[], dict[str, datetime | None]]
 
 
-def api_root(url: str) -> str:
-    """``https://r.example.com`` -> ``https://r.example.com/v0.1``; a URL already ending in
-    ``/v0`` or ``/v0.1`` is kept."""
-    base = url.rstrip("/")
-    return base if base.endswith(("/v0", "/v0.1")) else f"{base}/v0.1"
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
-
-
 def _iso(value: datetime) -> str:
     return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+
+
+def api_root(url: str) -> str:
+    """The upstream's API root (``/v0.1`` unless the URL names a version), as the client
+    library finds it; a URL that is not http(s) is a sync error, not a crash."""
+    try:
+        return client_api_root(url)
+    except ValueError as exc:
+        raise UpstreamSyncError(str(exc)) from exc
 
 
 def entry_of(item: Any, key: str | None = None, seq: int | None = None) -> UpstreamEntry | None:
@@ -77,7 +68,7 @@ def entry_of(item: Any, key: str | None = None, seq: int | None = None) -> Upstr
     status = official.get(wire.STATUS)
     status = status if status in ("active", "deprecated", "deleted") else "active"
     message = official.get(wire.STATUS_MESSAGE)
-    published = _time(official.get(wire.PUBLISHED_AT)) or datetime(1970, 1, 1)
+    published = wire.parse_time(official.get(wire.PUBLISHED_AT)) or datetime(1970, 1, 1)
     return UpstreamEntry(
         key=key or f"{name}\n{version}",
         name=name,
@@ -86,8 +77,8 @@ def entry_of(item: Any, key: str | None = None, seq: int | None = None) -> Upstr
         status=status,
         status_message=message if isinstance(message, str) else None,
         published_at=published,
-        status_changed_at=_time(official.get(wire.STATUS_CHANGED_AT)) or published,
-        upstream_updated_at=_time(official.get(wire.UPDATED_AT)),
+        status_changed_at=wire.parse_time(official.get(wire.STATUS_CHANGED_AT)) or published,
+        upstream_updated_at=wire.parse_time(official.get(wire.UPDATED_AT)),
         upstream_seq=seq,
     )
 
@@ -182,7 +173,7 @@ class OfficialReader(_Http):
         # Polling starts an overlap before the newest updatedAt the walk saw, on the
         # upstream's own clock (ours may differ from it); an entry changed while the walk
         # was past it has a later updatedAt than that.
-        newest = _time(checkpoint.get("newest"))
+        newest = wire.parse_time(checkpoint.get("newest"))
         cursor = checkpoint.get("cursor")
         done = int(checkpoint.get("done", 0))
         while True:
@@ -207,7 +198,7 @@ class OfficialReader(_Http):
     def _poll(
         self, url: str, checkpoint: Mapping[str, Any], known: Known
     ) -> Iterator[UpstreamBatch]:
-        since = _time(checkpoint.get("since")) or datetime(1970, 1, 1)
+        since = wire.parse_time(checkpoint.get("since")) or datetime(1970, 1, 1)
         newest = since
         staged = known()
         cursor: str | None = None
