@@ -113,6 +113,8 @@ def _mem_gib() -> float:
 
 
 def _tool_version(argv: list[str]) -> str:
+    if shutil.which(argv[0]) is None:
+        return "not installed"  # the mirror benchmark needs neither wrk nor nginx
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     out = (done.stdout + done.stderr).strip().splitlines()
     return out[0] if out else "unknown"

@@ -506,8 +506,9 @@ class Recorder:
         raise SystemExit(f"bench/generate.py does not know this write of the store: {statement}")
 
     def flush(self, conn: Connection) -> None:
-        # In dependency order: versions before their remote URLs, servers before versions.
-        for table in metadata.sorted_tables:
+        # In dependency order: versions before their remote URLs, servers before versions;
+        # then tables the models leave out (SQLite's search index).
+        for table in [*metadata.sorted_tables, *self.rows]:
             rows = self.rows.pop(table, None)
             if rows:
                 if table is server_versions:
@@ -600,7 +601,8 @@ def load(
     """Write every row; returns the change log's head."""
     id_rng = random.Random(shape.seed + 1)  # noqa: S311 - synthetic ids, not secrets
     recorder = Recorder()
-    session = SqlWriteSession(recorder)  # type: ignore[arg-type]
+    sqlite = engine.dialect.name == "sqlite"
+    session = SqlWriteSession(recorder, search_index=sqlite)  # type: ignore[arg-type]
     started = time.perf_counter()
     done = 0
     later: list[Change] = []

@@ -37,7 +37,7 @@ from typing import Any, Final
 import orjson
 
 from registrum.core.errors import InvalidInputError, NotFoundError, Problem, StateConflictError
-from registrum.core.policy import Decision, Policy, subject_of
+from registrum.core.policy import Decision, Policy, Subject, subject_of
 from registrum.core.ports import ServerStore, UpstreamBatch, UpstreamReader, WriteSession
 from registrum.core.records import (
     UPSTREAM_KINDS,
@@ -58,12 +58,23 @@ UPSTREAM_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 DEFAULT_INTERVAL: Final = 300
 # A merge transaction covers this many names at most: a full sync of a large upstream
 # commits as it goes.
-_NAMES_PER_TRANSACTION: Final = 500
-# A long sync serves what it has read every this many batches, not only at the end.
-MERGE_EVERY: Final = 200
+_NAMES_PER_TRANSACTION: Final = 2000
+# Upstream batches are staged together until a transaction holds this many entries. Each
+# commit writes out every index page the transaction touched, and upstream keys are random,
+# so fewer, larger transactions write far less (100,000 entries: 5.4 s staged 1,000 a
+# commit, 3.2 s 5,000 a commit).
+STAGE_ENTRIES: Final = 5000
+# ... or this many batches, whichever comes first: a slow upstream with small pages still
+# commits (and so moves its checkpoint) every few pages.
+STAGE_BATCHES: Final = 4
+# A long sync serves what it has read every this many entries, not only at the end.
+MERGE_EVERY: Final = 200_000
 # Served ids of mirrored entries are derived from the name (and version), so that they stay
 # the same when the entry moves to another upstream or is merged again.
 _IDS: Final = uuid.UUID("6f1d1c1e-5c38-4d61-9a62-3c1e0b8f0b7a")
+
+# What a policy without rules is given to decide: its default decides alone.
+_NO_SUBJECT: Final = Subject("")
 
 Readers = Callable[[Upstream], UpstreamReader]
 Progress = Callable[["SyncReport"], None]
@@ -147,6 +158,23 @@ def prefetched(
     finally:
         stop.set()
         worker.join(timeout=5)
+
+
+def grouped(
+    batches: Iterator[UpstreamBatch], entries: int = STAGE_ENTRIES, most: int = STAGE_BATCHES
+) -> Generator[list[UpstreamBatch], None, None]:
+    """Consecutive batches, together holding at least ``entries`` entries or ``most``
+    batches (the last group fewer): each group is staged in one transaction."""
+    group: list[UpstreamBatch] = []
+    held = 0
+    for batch in batches:
+        group.append(batch)
+        held += len(batch.entries) + len(batch.removed)
+        if held >= entries or len(group) >= most:
+            yield group
+            group, held = [], 0
+    if group:
+        yield group
 
 
 def _remote_urls(body: Any) -> tuple[str, ...]:
@@ -350,9 +378,10 @@ class MirrorService:
     # Syncing --------------------------------------------------------------------------------
 
     def sync(self, name: str, progress: Progress | None = None) -> SyncReport:
-        """Read the upstream from its checkpoint. Each batch is staged and the checkpoint
-        stored in one transaction; the names it touched are merged afterwards, each once,
-        every MERGE_EVERY batches and at the end (pending names survive a crash)."""
+        """Read the upstream from its checkpoint. Batches are staged, in order, with the
+        checkpoint after the last of them, in one transaction per STAGE_ENTRIES entries; the
+        names they touched are merged afterwards, each once, every MERGE_EVERY entries and
+        at the end (pending names survive a crash)."""
         upstream = self.get(name)
         report = SyncReport(name)
         started = time.perf_counter()
@@ -360,17 +389,23 @@ class MirrorService:
         checkpoint = orjson.loads(upstream.checkpoint or "{}")
         actor = f"mirror:{name}"
         batches = prefetched(reader.read(checkpoint, lambda: self._known(name)))
+        unmerged = 0
         try:
-            for count, batch in enumerate(batches, 1):
+            for group in grouped(batches):
                 now = self._clock()
                 with self._store.write() as tx:
-                    tx.stage(name, batch.entries, now)
-                    tx.unstage(name, batch.removed)
-                    tx.record_sync(name, orjson.dumps(batch.checkpoint).decode(), now, None)
-                report.fetched += len(batch.entries)
-                report.done, report.total = batch.done, batch.total
-                if count % MERGE_EVERY == 0:
+                    for batch in group:
+                        tx.stage(name, batch.entries, now)
+                        tx.unstage(name, batch.removed)
+                    last = group[-1]
+                    tx.record_sync(name, orjson.dumps(last.checkpoint).decode(), now, None)
+                staged = sum(len(batch.entries) for batch in group)
+                report.fetched += staged
+                report.done, report.total = last.done, last.total
+                unmerged += staged
+                if unmerged >= MERGE_EVERY:
                     report.changed += self.merge_pending(actor)
+                    unmerged = 0
                 if progress is not None:
                     progress(report)
             report.changed += self.merge_pending(actor)
@@ -455,10 +490,15 @@ class MirrorService:
 
     # Merging --------------------------------------------------------------------------------
 
-    def _decide(self, staged: StagedEntry, body: Any = None) -> Decision:
+    def _decide(
+        self, staged: StagedEntry, body: Any = None, policy: Policy | None = None
+    ) -> Decision:
+        policy = policy or self.policy
+        if not policy.rules:
+            return policy.decide(_NO_SUBJECT)  # the default decides: no document to read
         if body is None:
             body = orjson.loads(staged.entry.body)
-        return self.policy.decide(subject_of(body, staged.entry.status, staged.upstream))
+        return policy.decide(subject_of(body, staged.entry.status, staged.upstream))
 
     def _winner(self, staged: list[StagedEntry]) -> str | None:
         for entry in staged:  # highest priority first
@@ -478,11 +518,12 @@ class MirrorService:
         # Looked up for the whole chunk at once: per name, these were most of a merge's time.
         owners = tx.server_upstreams(names)
         staged = tx.staged_for_names(names)
+        policy = self.policy  # once a chunk: reading it may look at the policy file
         fresh = _Fresh()
         changed = 0
         for name in names:
             changed += self._merge_one(
-                tx, name, actor, fresh, owners.get(name), staged.get(name, [])
+                tx, name, actor, fresh, owners.get(name), staged.get(name, []), policy
             )
         changed += fresh.write(tx)
         return changed
@@ -495,12 +536,15 @@ class MirrorService:
         fresh: _Fresh,
         owner: tuple[str, str | None] | None,
         staged: list[StagedEntry],
+        policy: Policy,
     ) -> int:
         if owner is not None and owner[1] is None:
             return 0  # published here: shadows every upstream
         bodies = {(s.upstream, s.entry.key): orjson.loads(s.entry.body) for s in staged}
         decisions = {
-            (s.upstream, s.entry.key): self._decide(s, bodies[(s.upstream, s.entry.key)]).allowed
+            (s.upstream, s.entry.key): self._decide(
+                s, bodies[(s.upstream, s.entry.key)], policy
+            ).allowed
             for s in staged
         }
         winner = next((s.upstream for s in staged if decisions[(s.upstream, s.entry.key)]), None)

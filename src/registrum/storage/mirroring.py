@@ -14,6 +14,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from registrum.core.records import StagedEntry, Upstream, UpstreamEntry
+from registrum.storage import bulk
 from registrum.storage.tables import mirror_pending, servers, upstream_entries, upstreams
 
 _ue = upstream_entries
@@ -137,13 +138,16 @@ def stage(
         }
         for e in entries
     ]
-    insert = _insert(conn)
-    replace = {c: insert.excluded[c] for c in rows[0] if c not in ("upstream", "key")}
-    conn.execute(
-        insert.on_conflict_do_update(index_elements=["upstream", "key"], set_=replace), rows
-    )
+    rows.sort(key=lambda r: r["key"])  # B-tree pages in order (keys are often random)
+    bulk.insert_many(conn, _ue, _last_of_each(rows), conflict=("upstream", "key"))
     mark_pending(conn, touched)
     return touched
+
+
+def _last_of_each(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per key, the last given: a statement may not upsert a key twice on
+    PostgreSQL."""
+    return list({row["key"]: row for row in rows}.values())
 
 
 def unstage(conn: Connection, upstream: str, keys: Iterable[str]) -> set[str]:
@@ -253,11 +257,11 @@ def staged_for_names(conn: Connection, names: Sequence[str]) -> dict[str, list[S
 
 
 def create_servers(conn: Connection, rows: Sequence[tuple[str, str, datetime, str | None]]) -> None:
-    if rows:
-        conn.execute(
-            servers.insert(),
-            [{"id": i, "name": n, "created_at": at, "upstream": u} for i, n, at, u in rows],
-        )
+    bulk.insert_many(
+        conn,
+        servers,
+        [{"id": i, "name": n, "created_at": at, "upstream": u} for i, n, at, u in rows],
+    )
 
 
 def server_ids_in_use(conn: Connection, ids: Sequence[str]) -> set[str]:

@@ -37,6 +37,17 @@ SEARCH_OBJECTS = (
 )
 
 
+# The SQLite search index's columns, for writing it (storage/repositories.py fills it when a
+# version is inserted; migration 0009). Outside ``metadata``: migrations own the FTS5 table.
+search_index = Table(
+    "search_index",
+    MetaData(),
+    Column("version_id", Text),
+    Column("name", Text),
+    Column("description", Text),
+)
+
+
 def in_models(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:

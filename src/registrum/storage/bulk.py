@@ -1,0 +1,75 @@
+"""Many-row inserts on the database driver.
+
+SQLAlchemy's ``execute(table.insert(), rows)`` processes every value of every row through its
+type system before the driver sees it; for the thousands of rows a mirror sync or an import
+writes at once that was a fifth of the time. Here the statement is rendered once per table
+and column set, the few values the driver cannot take as they are (timestamps and booleans
+on SQLite) are converted by column type, and the rows go to the driver's ``executemany``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from functools import cache, lru_cache
+from typing import Any
+
+from sqlalchemy import Boolean, Connection, DateTime, Table
+
+from registrum.storage.reads import sqlite_param_time
+
+Convert = Callable[[Any], Any] | None
+
+
+@lru_cache(maxsize=4096)
+def _sqlite_time(value: datetime | None) -> str | None:
+    # Cached: a batch's rows share a few timestamps (when it was synced or written).
+    return None if value is None else sqlite_param_time(value)
+
+
+def _sqlite_bool(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+@cache
+def _plan(
+    dialect: str, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | None
+) -> tuple[str, tuple[Convert, ...]]:
+    mark = "?" if dialect == "sqlite" else "%s"
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join(mark for _ in columns)})'  # noqa: S608 - names from the models
+    if conflict is not None:
+        keys = ", ".join(f'"{c}"' for c in conflict)
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in conflict)
+        sql += f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    converts: list[Convert] = []
+    for name in columns:
+        kind = table.c[name].type
+        if dialect == "sqlite" and isinstance(kind, DateTime):
+            converts.append(_sqlite_time)
+        elif dialect == "sqlite" and isinstance(kind, Boolean):
+            converts.append(_sqlite_bool)
+        else:
+            converts.append(None)
+    return sql, tuple(converts)
+
+
+def insert_many(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    conflict: tuple[str, ...] | None = None,
+) -> None:
+    """Insert ``rows`` (all with the same keys, columns of ``table``); with ``conflict``
+    (the primary key's columns), a row whose key exists replaces the other columns."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    sql, converts = _plan(conn.dialect.name, table, columns, conflict)
+    if any(converts):
+        pairs = list(zip(columns, converts, strict=True))
+        params = [tuple(row[c] if f is None else f(row[c]) for c, f in pairs) for row in rows]
+    else:
+        params = [tuple(row[c] for c in columns) for row in rows]
+    conn.exec_driver_sql(sql, params)
