@@ -4,11 +4,16 @@ keeping the index in step. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import orjson
+import pytest
+from sqlalchemy import text
+
 from registrum.core.permissions import SYSTEM
 from registrum.core.records import ListQuery
 from registrum.services.importing import ImportService
 from registrum.services.moderation import ModerationService
 from registrum.services.publish import PublishService
+from registrum.services.renames import RenameService
 from registrum.storage.repositories import SELECTIVE
 from tests.factories import server_json
 
@@ -76,3 +81,58 @@ def test_quotes_and_operators_in_a_term_are_literal(registry) -> None:
         ("io.github.alice/aa", "1.0.0"),
         ("io.github.alice/bb", "1.0.0"),
     ]
+
+
+def test_mirrored_versions_are_found(registry, tmp_path) -> None:
+    # A mirror's first sync writes versions in bulk (WriteSession.add_versions).
+    dump = tmp_path / "dump.json"
+    docs = [
+        server_json(f"com.example/m{i}", "1.0.0", description=f"Harbour pilot {i}")
+        for i in range(5)
+    ]
+    dump.write_bytes(orjson.dumps(docs))
+    registry.context.mirror.add("dump", str(dump), "file")
+    assert registry.context.mirror.sync("dump").changed == 5
+    assert _all(registry.store, "harbour pilot 3") == [("com.example/m3", "1.0.0")]
+    assert len(_all(registry.store, "HARBOUR")) == 5
+
+
+def test_the_sqlite_index_holds_every_version_once_as_stored(registry, tmp_path) -> None:
+    """SQLite's FTS5 index is written by the store (inserts) and by triggers (edits, renames,
+    deletes): after each kind of write it holds exactly one row per version, with the
+    version's folded texts."""
+    if registry.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL searches through trigram indexes on the table itself")
+
+    def in_step() -> None:
+        with registry.engine.connect() as conn:
+            index = conn.execute(
+                text("SELECT version_id, name, description FROM search_index ORDER BY 1")
+            ).all()
+            table = conn.execute(
+                text("SELECT id, lower(name), description_folded FROM server_versions ORDER BY 1")
+            ).all()
+        assert index == table
+        assert len(table) > 0
+
+    publish = PublishService(registry.store)
+    publish.publish(server_json(description="Überall TIDES"), SYSTEM)
+    publish.publish(server_json(version="1.1.0", description="Second"), SYSTEM)
+    in_step()
+    edited = server_json(description="Mountain passes")
+    ModerationService(registry.store).edit("io.github.alice/weather", "1.0.0", edited, SYSTEM)
+    in_step()
+    RenameService(registry.store).rename(
+        "io.github.alice/weather", {"newName": "io.github.alice/climate"}, SYSTEM
+    )
+    in_step()
+    ImportService(registry.store).import_items(
+        [server_json("io.github.bob/imported", description="Imported ÉTÉ")]
+    )
+    in_step()
+    dump = tmp_path / "dump.json"
+    dump.write_bytes(orjson.dumps([server_json("com.example/m", description="Mirrored")]))
+    registry.context.mirror.add("dump", str(dump), "file")
+    registry.context.mirror.sync("dump")
+    in_step()
+    assert _all(registry.store, "été") == [("io.github.bob/imported", "1.0.0")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final
 
 import orjson
@@ -108,6 +109,12 @@ def parse_time(value: Any) -> datetime | None:
     missing or not one."""
     if not isinstance(value, str):
         return None
+    return _parse_time(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_time(value: str) -> datetime | None:
+    # Cached: an entry's timestamps are often the same, and a feed page's often close.
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -29,7 +29,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from queue import Full, Queue
 from typing import Any, Final
@@ -59,6 +60,8 @@ DEFAULT_INTERVAL: Final = 300
 # A merge transaction covers this many names at most: a full sync of a large upstream
 # commits as it goes.
 _NAMES_PER_TRANSACTION: Final = 2000
+# New names are prepared and written this many at a time (see MirrorService._merge_new).
+_NEW_PER_PART: Final = 200
 # Upstream batches are staged together until a transaction holds this many entries. Each
 # commit writes out every index page the transaction touched, and upstream keys are random,
 # so fewer, larger transactions write far less (100,000 entries: 5.4 s staged 1,000 a
@@ -185,6 +188,11 @@ def _remote_urls(body: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(u for u in urls if isinstance(u, str)))
 
 
+def _description(body: Any) -> str:
+    description = body.get("description") if isinstance(body, dict) else None
+    return description if isinstance(description, str) else ""
+
+
 def _new_version(
     server_id: str,
     version_id: str,
@@ -199,13 +207,12 @@ def _new_version(
     entry = staged.entry
     if body is None:
         body = orjson.loads(entry.body)
-    description = body.get("description") if isinstance(body, dict) else None
     return NewVersion(
         server_id=server_id,
         version_id=version_id,
         name=entry.name,
         version=entry.version,
-        description=description if isinstance(description, str) else "",
+        description=_description(body),
         body=entry.body,
         status=Status(status),
         status_message=message,
@@ -219,79 +226,97 @@ def _new_version(
     )
 
 
-class _Fresh:
-    """Versions of names new to this registry, gathered over one merge and written with
-    one statement per table (``WriteSession.add_versions``)."""
+@dataclass
+class _NewServers:
+    """Servers new to this registry with their versions and change-log entries, ready to
+    be written with one statement per table (``WriteSession.add_versions``)."""
 
-    def __init__(self) -> None:
-        self.pending: list[tuple[str, str, StagedEntry, str, str | None, datetime, bool, str]] = []
-        self.servers: dict[str, tuple[str, datetime, str]] = {}  # name -> (id, at, upstream)
-        self.bodies: dict[tuple[str, str], Any] = {}  # parsed documents, by (upstream, key)
+    servers: list[tuple[str, str, datetime, str]] = field(default_factory=list)
+    versions: list[NewVersion] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
 
-    def add(
-        self,
-        name: str,
-        upstream: str,
-        staged: list[StagedEntry],
-        decisions: dict[tuple[str, str], bool],
-        now: datetime,
-        actor: str,
-        bodies: dict[tuple[str, str], Any],
-    ) -> None:
-        self.bodies.update(bodies)
-        shown = [(s, _served_status(s, decisions[(s.upstream, s.entry.key)])) for s in staged]
+
+def _prepare_new(
+    names: list[tuple[str, list[StagedEntry]]],
+    decide: Callable[[StagedEntry, Any], bool],
+    now: datetime,
+    actor: str,
+) -> _NewServers:
+    """What merging names nobody serves here yet writes. Pure (no database), so that it can
+    run in a thread while the previous part is being written."""
+    out = _NewServers()
+    for name, staged in names:
+        bodies = [orjson.loads(s.entry.body) for s in staged]
+        allowed = [decide(s, body) for s, body in zip(staged, bodies, strict=True)]
+        winner = next((s.upstream for s, ok in zip(staged, allowed, strict=True) if ok), None)
+        if winner is None:
+            continue  # nothing the policy allows: not served
+        # A version history comes from one upstream only (the last entry of a version wins).
+        chosen: dict[str, tuple[StagedEntry, Any, bool]] = {}
+        for s, body, ok in zip(staged, bodies, allowed, strict=True):
+            if s.upstream == winner:
+                chosen[s.entry.version] = (s, body, ok)
+        shown = [(s, body, _served_status(s, ok)) for s, body, ok in chosen.values()]
         pool = [
-            (s.entry.version, Candidate(s.entry.version, s.entry.published_at, st == "deleted"))
-            for s, (st, _) in shown
+            Candidate(s.entry.version, s.entry.published_at, status == Status.DELETED.value)
+            for s, _, (status, _) in shown
         ]
-        winner = pick_latest(pool, key=lambda item: item[1])
-        latest = winner[0] if winner is not None else None
+        latest = pick_latest(pool, key=lambda c: c)
         server_id = str(uuid.uuid5(_IDS, name))
-        self.servers[name] = (server_id, now, upstream)
-        for s, (status, message) in shown:
-            self.pending.append(
-                (server_id, name, s, status, message, now, s.entry.version == latest, actor)
+        out.servers.append((server_id, name, now, winner))
+        for s, body, (status, message) in shown:
+            version_id = str(uuid.uuid5(_IDS, f"{name}\n{s.entry.version}"))
+            is_latest = latest is not None and s.entry.version == latest.version
+            out.versions.append(
+                _new_version(server_id, version_id, s, status, message, now, is_latest, body)
             )
+            out.changes.append(_mirrored(now, server_id, version_id, name, s, actor))
+    return out
 
-    def write(self, tx: WriteSession) -> int:
-        if not self.pending:
-            return 0
-        # Ids derived from names are taken only if a server was renamed here to a name it
-        # then left: give those a random one.
-        taken_servers = tx.server_ids_in_use([sid for sid, _, _ in self.servers.values()])
-        real: dict[str, str] = {}
-        for sid, _, _ in self.servers.values():
-            real[sid] = sid if sid not in taken_servers else str(uuid.uuid4())
-        tx.create_servers(
-            [(real[sid], name, at, upstream) for name, (sid, at, upstream) in self.servers.items()]
-        )
-        self.pending = [(real[p[0]], *p[1:]) for p in self.pending]
-        ids = [str(uuid.uuid5(_IDS, f"{p[1]}\n{p[2].entry.version}")) for p in self.pending]
-        taken = tx.version_ids_in_use(ids)
-        news: list[NewVersion] = []
-        changes: list[Change] = []
-        for (server_id, name, staged, status, message, now, latest, actor), vid in zip(
-            self.pending, ids, strict=True
-        ):
-            version_id = vid if vid not in taken else str(uuid.uuid4())
-            body = self.bodies.get((staged.upstream, staged.entry.key))
-            news.append(
-                _new_version(server_id, version_id, staged, status, message, now, latest, body)
+
+def _store_new(tx: WriteSession, new: _NewServers) -> int:
+    """Write what ``_prepare_new`` made. Ids derived from names are taken only if a server
+    was renamed here to a name it then left (or a version id collides): those get random
+    ones."""
+    if not new.versions:
+        return 0
+    taken = tx.server_ids_in_use([sid for sid, _, _, _ in new.servers])
+    servers = {sid: sid if sid not in taken else str(uuid.uuid4()) for sid, *_ in new.servers}
+    taken = tx.version_ids_in_use([v.version_id for v in new.versions])
+    versions = {v.version_id: v.version_id for v in new.versions}
+    versions.update({vid: str(uuid.uuid4()) for vid in taken})
+    news, changes = new.versions, new.changes
+    if any(servers[sid] != sid for sid in servers) or taken:
+        news = [
+            replace(v, server_id=servers[v.server_id], version_id=versions[v.version_id])
+            for v in news
+        ]
+        changes = [
+            replace(
+                c,
+                server_id=servers[c.server_id],
+                version_id=versions[c.version_id] if c.version_id is not None else None,
             )
-            changes.append(
-                Change(
-                    ChangeKind.MIRRORED,
-                    now,
-                    server_id,
-                    version_id,
-                    name,
-                    staged.entry.version,
-                    actor,
-                    orjson.dumps({"upstream": staged.upstream}).decode(),
-                )
-            )
-        tx.add_versions(news, changes)
-        return len(news)
+            for c in changes
+        ]
+    tx.create_servers([(servers[sid], n, at, u) for sid, n, at, u in new.servers])
+    tx.add_versions(news, changes)
+    return len(news)
+
+
+def _mirrored(
+    now: datetime, server_id: str, version_id: str, name: str, staged: StagedEntry, actor: str
+) -> Change:
+    return Change(
+        ChangeKind.MIRRORED,
+        now,
+        server_id,
+        version_id,
+        name,
+        staged.entry.version,
+        actor,
+        orjson.dumps({"upstream": staged.upstream}).decode(),
+    )
 
 
 def _served_status(staged: StagedEntry, allowed: bool) -> tuple[str, str | None]:
@@ -519,13 +544,41 @@ class MirrorService:
         owners = tx.server_upstreams(names)
         staged = tx.staged_for_names(names)
         policy = self.policy  # once a chunk: reading it may look at the policy file
-        fresh = _Fresh()
         changed = 0
+        new: list[tuple[str, list[StagedEntry]]] = []
         for name in names:
-            changed += self._merge_one(
-                tx, name, actor, fresh, owners.get(name), staged.get(name, []), policy
-            )
-        changed += fresh.write(tx)
+            owner = owners.get(name)
+            if owner is None:
+                new.append((name, staged.get(name, [])))
+            elif owner[1] is not None:  # a server published here shadows every upstream
+                changed += self._merge_one(tx, name, actor, owner, staged.get(name, []), policy)
+        return changed + self._merge_new(tx, new, policy, actor)
+
+    def _merge_new(
+        self,
+        tx: WriteSession,
+        names: list[tuple[str, list[StagedEntry]]],
+        policy: Policy,
+        actor: str,
+    ) -> int:
+        """Names new here (what a full sync is made of), written in bulk a part at a time.
+        The next part is prepared in a thread while this one is written: the database
+        works without holding the interpreter lock, so the two overlap."""
+
+        def decide(staged: StagedEntry, body: Any) -> bool:
+            return self._decide(staged, body, policy).allowed
+
+        parts = [names[i : i + _NEW_PER_PART] for i in range(0, len(names), _NEW_PER_PART)]
+        if not parts:
+            return 0
+        changed = 0
+        with ThreadPoolExecutor(1, thread_name_prefix="registrum-merge") as pool:
+            ahead = pool.submit(_prepare_new, parts[0], decide, self._clock(), actor)
+            for following in [*parts[1:], None]:
+                prepared = ahead.result()
+                if following is not None:
+                    ahead = pool.submit(_prepare_new, following, decide, self._clock(), actor)
+                changed += _store_new(tx, prepared)
         return changed
 
     def _merge_one(
@@ -533,13 +586,11 @@ class MirrorService:
         tx: WriteSession,
         name: str,
         actor: str,
-        fresh: _Fresh,
-        owner: tuple[str, str | None] | None,
+        owner: tuple[str, str | None],
         staged: list[StagedEntry],
         policy: Policy,
     ) -> int:
-        if owner is not None and owner[1] is None:
-            return 0  # published here: shadows every upstream
+        """A name this registry already serves from an upstream: compare and change."""
         bodies = {(s.upstream, s.entry.key): orjson.loads(s.entry.body) for s in staged}
         decisions = {
             (s.upstream, s.entry.key): self._decide(
@@ -552,13 +603,6 @@ class MirrorService:
             s.entry.version: s for s in staged if s.upstream == winner
         }  # a version history comes from one upstream only
         now = self._clock()
-        if owner is None:
-            if winner is None:
-                return 0
-            # A name new here (what a full sync is made of): the server and its versions are
-            # written in bulk with the rest of the chunk's new names.
-            fresh.add(name, winner, list(desired.values()), decisions, now, actor, bodies)
-            return 0
         server_id = owner[0]
         if winner is not None and owner[1] != winner:
             tx.set_server_upstream(server_id, winner)
@@ -569,8 +613,9 @@ class MirrorService:
             allowed = decisions[(staged_entry.upstream, staged_entry.entry.key)]
             status, message = _served_status(staged_entry, allowed)
             current = by_version.get(version)
+            body = bodies[(staged_entry.upstream, staged_entry.entry.key)]
             if current is None:
-                version_id = self._insert(tx, server_id, staged_entry, status, message, now)
+                version_id = self._insert(tx, server_id, staged_entry, status, message, now, body)
             elif (current.body, current.status, current.status_message) == (
                 staged_entry.entry.body,
                 status,
@@ -579,20 +624,9 @@ class MirrorService:
                 continue
             else:
                 version_id = current.version_id
-                self._update(tx, current, staged_entry, status, message, now)
+                self._update(tx, current, staged_entry, status, message, now, body)
             changed += 1
-            tx.append_change(
-                Change(
-                    ChangeKind.MIRRORED,
-                    now,
-                    server_id,
-                    version_id,
-                    name,
-                    version,
-                    actor,
-                    orjson.dumps({"upstream": staged_entry.upstream}).decode(),
-                )
-            )
+            tx.append_change(_mirrored(now, server_id, version_id, name, staged_entry, actor))
         for version, current in by_version.items():
             if version in desired or current.status == Status.DELETED.value:
                 continue
@@ -616,7 +650,7 @@ class MirrorService:
                     name,
                     version,
                     actor,
-                    orjson.dumps({"upstream": owner[1] if owner else None}).decode(),
+                    orjson.dumps({"upstream": owner[1]}).decode(),
                 )
             )
             changed += 1
@@ -632,11 +666,13 @@ class MirrorService:
         status: str,
         message: str | None,
         now: datetime,
+        body: Any,
     ) -> str:
         entry = staged.entry
         candidate = str(uuid.uuid5(_IDS, f"{entry.name}\n{entry.version}"))
         version_id = candidate if not tx.version_id_in_use(candidate) else str(uuid.uuid4())
-        tx.insert_version(_new_version(server_id, version_id, staged, status, message, now, False))
+        new = _new_version(server_id, version_id, staged, status, message, now, False, body)
+        tx.insert_version(new)
         return version_id
 
     @staticmethod
@@ -647,9 +683,8 @@ class MirrorService:
         status: str,
         message: str | None,
         now: datetime,
+        body: Any,
     ) -> None:
-        body = orjson.loads(staged.entry.body)
-        description = body.get("description") if isinstance(body, dict) else None
         tx.update_version(
             VersionUpdate(
                 version_id=current.version_id,
@@ -659,7 +694,7 @@ class MirrorService:
                 write_status_message=True,
                 status_changed_at=staged.entry.status_changed_at,
                 body=staged.entry.body,
-                description=description if isinstance(description, str) else "",
+                description=_description(body),
                 remote_urls=_remote_urls(body),
                 source=_source(staged),
             )

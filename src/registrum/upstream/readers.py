@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -94,6 +95,9 @@ class _Http:
         )
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.decode(url, self.get_bytes(url, params))
+
+    def get_bytes(self, url: str, params: Mapping[str, Any] | None = None) -> bytes:
         where = f"upstream {self.upstream.name!r} ({url})"
         try:
             response = self.http.get(url, params=params)
@@ -101,9 +105,13 @@ class _Http:
             raise UpstreamSyncError(f"{where}: cannot connect ({exc})") from exc
         if response.status_code != 200:
             raise UpstreamSyncError(f"{where}: answered HTTP {response.status_code}")
+        return response.content
+
+    def decode(self, url: str, content: bytes) -> Any:
         try:
-            return orjson.loads(response.content)
+            return orjson.loads(content)
         except orjson.JSONDecodeError as exc:
+            where = f"upstream {self.upstream.name!r} ({url})"
             raise UpstreamSyncError(f"{where}: the answer is not JSON ({exc})") from exc
 
     def close(self) -> None:
@@ -117,8 +125,26 @@ class FeedReader(_Http):
     def read(self, checkpoint: Mapping[str, Any], known: Known) -> Iterator[UpstreamBatch]:
         since = int(checkpoint.get("seq", 0))
         url = api_root(self.upstream.url) + _FEED
+        with ThreadPoolExecutor(1, thread_name_prefix="registrum-feed") as pool:
+            yield from self._pages(url, since, pool)
+
+    def _pages(self, url: str, since: int, pool: ThreadPoolExecutor) -> Iterator[UpstreamBatch]:
+        def fetch(start: int) -> bytes:
+            return self.get_bytes(url, {"since": start, "limit": FEED_PAGE})
+
+        # The log is gap-free, so after a full page the next one most likely ends FEED_PAGE
+        # entries on too: while a long feed is read, the page after it is asked for while
+        # this one is decoded (the upstream renders it meanwhile). A guess the page proves
+        # wrong is dropped.
+        ahead: tuple[int, Future[bytes]] | None = None
+        streaming = False  # the last page was full
         while True:
-            page = self.get_json(url, {"since": since, "limit": FEED_PAGE})
+            guessed = ahead is not None and ahead[0] == since
+            content = ahead[1].result() if ahead is not None and guessed else fetch(since)
+            ahead = None
+            if streaming:
+                ahead = (since + FEED_PAGE, pool.submit(fetch, since + FEED_PAGE))
+            page = self.decode(url, content)
             changes = page.get("changes") if isinstance(page, dict) else None
             metadata = page.get("metadata") if isinstance(page, dict) else None
             if not isinstance(changes, list) or not isinstance(metadata, dict):
@@ -137,7 +163,9 @@ class FeedReader(_Http):
                 )
                 if entry is not None:
                     latest[entry.key] = entry
-            since = int(metadata.get("nextSince", since))
+            following = int(metadata.get("nextSince", since))
+            streaming = len(changes) == FEED_PAGE and following == since + FEED_PAGE
+            since = following
             head = metadata.get("head")
             yield UpstreamBatch(
                 list(latest.values()),

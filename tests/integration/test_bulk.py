@@ -1,0 +1,104 @@
+"""Many-row inserts on the driver (storage/bulk.py) store exactly what SQLAlchemy's own
+insert stores: timestamps, booleans, NULLs and text read back the same, and an upsert
+replaces the row of a key it meets. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from registrum.storage import bulk
+from registrum.storage.tables import servers, upstream_entries, upstreams
+
+
+def _entry(key: str, body: str, **changes: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "upstream": "root",
+        "key": key,
+        "name": "com.example/bulk",
+        "version": key,
+        "body": body,
+        "status": "active",
+        "status_message": None,
+        "published_at": datetime(2026, 1, 2, 3, 4, 5),  # no microseconds: still ordered
+        "status_changed_at": datetime(2026, 1, 2, 3, 4, 5, 678901),
+        "upstream_updated_at": None,
+        "upstream_seq": 7,
+        "synced_at": datetime(2026, 2, 1),
+    }
+    row.update(changes)
+    return row
+
+
+def _add_upstream(conn) -> None:
+    conn.execute(
+        upstreams.insert(),
+        {
+            "name": "root",
+            "url": "http://127.0.0.1:9/",
+            "kind": "file",
+            "priority": 0,
+            "interval_seconds": 60,
+            "checkpoint": "{}",
+            "created_at": datetime(2026, 1, 1),
+        },
+    )
+
+
+def _read(conn) -> list[tuple[object, ...]]:
+    columns = [upstream_entries.c[c] for c in _entry("k", "")]
+    return [tuple(r) for r in conn.execute(select(*columns).order_by(upstream_entries.c.key))]
+
+
+def test_rows_read_back_as_sqlalchemy_writes_them(registry) -> None:
+    rows = [
+        _entry("a", '{"é": "ü"}'),
+        _entry("b", "{}", status_message="gone", upstream_updated_at=datetime(2026, 3, 1)),
+    ]
+    with registry.engine.begin() as conn:
+        _add_upstream(conn)
+        conn.execute(upstream_entries.insert(), rows)
+        by_sqlalchemy = _read(conn)
+        conn.execute(delete(upstream_entries))
+        bulk.insert_many(conn, upstream_entries, rows)
+        assert _read(conn) == by_sqlalchemy
+        # Timestamps compare in time order whichever way they were written.
+        later = conn.execute(
+            select(upstream_entries.c.key).where(
+                upstream_entries.c.published_at > datetime(2026, 1, 2, 3, 4, 4, 999999)
+            )
+        ).scalars()
+        assert sorted(later) == ["a", "b"]
+
+
+def test_an_upsert_replaces_the_rows_it_meets_and_adds_the_others(registry) -> None:
+    with registry.engine.begin() as conn:
+        _add_upstream(conn)
+        bulk.insert_many(conn, upstream_entries, [_entry("a", "old"), _entry("b", "old")])
+        bulk.insert_many(
+            conn,
+            upstream_entries,
+            [_entry("b", "new", status="deleted"), _entry("c", "new")],
+            conflict=("upstream", "key"),
+        )
+        got = {r[1]: (r[4], r[5]) for r in _read(conn)}
+    assert got == {"a": ("old", "active"), "b": ("new", "deleted"), "c": ("new", "active")}
+
+
+def test_no_rows_and_nulls(registry) -> None:
+    with registry.engine.begin() as conn:
+        bulk.insert_many(conn, servers, [])  # nothing to do, no statement
+        bulk.insert_many(
+            conn,
+            servers,
+            [
+                {
+                    "id": "s1",
+                    "name": "com.example/b",
+                    "created_at": datetime(2026, 1, 1),
+                    "upstream": None,
+                }
+            ],
+        )
+        assert conn.execute(select(servers.c.id, servers.c.upstream)).all() == [("s1", None)]

@@ -1,0 +1,47 @@
+"""Ids of mirrored entries are derived from names, so they stay the same when an entry moves
+between upstreams. If a derived id is in use already (a server renamed here away from that
+name), the new server and versions get random ids instead, and the merge goes on. Many new
+names at once are written in parts (prepared in a thread): none lost. On both backends."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import orjson
+
+from registrum.services import mirror as mirror_module
+from tests.factories import server_json
+
+
+def test_derived_ids_in_use_give_random_ones(registry, tmp_path) -> None:
+    name = "com.example/collides"
+    taken_server = str(uuid.uuid5(mirror_module._IDS, name))
+    with registry.store.write() as tx:
+        tx.create_servers([(taken_server, "com.example/elsewhere", datetime(2026, 1, 1), None)])
+    dump = tmp_path / "dump.json"
+    dump.write_bytes(orjson.dumps([server_json(name, "1.0.0"), server_json(name, "2.0.0")]))
+    service = registry.context.mirror
+    service.add("dump", str(dump), "file")
+    assert service.sync("dump").changed == 2
+    latest = registry.store.find_latest(name, include_deleted=True)
+    assert latest is not None
+    assert latest.version == "2.0.0"
+    assert latest.server_id != taken_server
+    assert len(registry.store.versions_by_server_id(latest.server_id, True)) == 2
+
+
+def test_many_new_names_are_written_in_parts(registry, tmp_path) -> None:
+    count = 2 * mirror_module._NEW_PER_PART + 37
+    docs = [server_json(f"com.example/p{i:04d}", "1.0.0") for i in range(count)]
+    docs += [server_json(f"com.example/p{i:04d}", "1.1.0") for i in range(0, count, 5)]
+    dump = tmp_path / "dump.json"
+    dump.write_bytes(orjson.dumps(docs))
+    service = registry.context.mirror
+    service.add("dump", str(dump), "file")
+    assert service.sync("dump").changed == len(docs)
+    for i in range(count):
+        latest = registry.store.find_latest(f"com.example/p{i:04d}", include_deleted=True)
+        assert latest is not None
+        assert latest.version == ("1.1.0" if i % 5 == 0 else "1.0.0")
+        assert latest.server_id == str(uuid.uuid5(mirror_module._IDS, f"com.example/p{i:04d}"))
