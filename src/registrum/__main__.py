@@ -2,4 +2,5 @@
 
 from registrum.main import run
 
-run()
+if __name__ == "__main__":  # not when a child process (upstream/child.py) imports it
+    run()

@@ -54,6 +54,7 @@ class FakeChangeFeed(LoopbackFake):
     def __init__(self, seqs: Iterable[int], *, page_cap: int = 1000) -> None:
         self.changes = [change(seq) for seq in sorted(seqs)]
         self.page_cap = page_cap
+        self.fail_from: int | None = None  # answer 500 to pages from this since on
         self.requests: list[tuple[int, int]] = []  # (since, limit) of each request
         self._lock = threading.Lock()
         self._server = LoopbackServer(self._handle)
@@ -69,6 +70,8 @@ class FakeChangeFeed(LoopbackFake):
         limit = min(int(request.query_one("limit", "100") or 100), self.page_cap)
         with self._lock:
             self.requests.append((since, limit))
+        if self.fail_from is not None and since >= self.fail_from:
+            return Reply.json({"title": "Internal Server Error", "status": 500}, status=500)
         page = [c for c in self.changes if c["seq"] > since][:limit]
         head = self.changes[-1]["seq"] if self.changes else 0
         next_since = page[-1]["seq"] if page else since

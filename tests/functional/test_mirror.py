@@ -451,3 +451,63 @@ def test_the_publish_section_limits_local_publishing(tmp_path: Path) -> None:
             assert api.get("/v0.1/servers").json()["metadata"]["count"] == 1
     finally:
         registry.close()
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found.update(int(p) for p in text)
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"  # exited, waiting for init to reap it
+
+
+def test_a_long_feed_read_in_a_child_survives_a_kill_and_resumes_exactly(
+    tmp_path: Path,
+) -> None:
+    """A backlog longer than CHILD_BACKLOG is read in a child process: killing the sync
+    leaves no reader behind, and resuming ends with every entry exactly once."""
+    from registrum.upstream.readers import CHILD_BACKLOG, FEED_PAGE
+    from tests.fakes.change_feed import FakeChangeFeed
+
+    total = CHILD_BACKLOG + 5 * FEED_PAGE
+    with FakeChangeFeed(range(1, total + 1)) as feed:
+        folder = tmp_path / "m"
+        folder.mkdir()
+        env = {**SERVE_ENV, "MCP_REGISTRY_MIRROR_SYNC": "false"}
+        r = run_cli("mirror", "add", "feed", feed.url, "--kind", "registrum", cwd=folder, env=env)
+        assert r.returncode == 0, r.stderr
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "registrum", "mirror", "sync", "--quiet"],
+            cwd=folder,
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while len(feed.requests) < 6 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        readers = _children(proc.pid)
+        assert readers, "the backlog is read in a child process"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 15
+        while not all(_gone(p) for p in readers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert all(_gone(p) for p in readers), "the reader stops when its sync is killed"
+        r = run_cli("mirror", "sync", "--quiet", cwd=folder, env=env)
+        assert r.returncode == 0, r.stderr
+    registry = build(Settings(data_dir=folder / "registrum-data", jwt_private_key=TEST_SEED))
+    try:
+        with TestClient(create_app(registry.context)) as api:
+            state = served(api)
+    finally:
+        registry.close()
+    assert sorted(state) == [(f"com.example/feed-{s:05d}", "1.0.0") for s in range(1, total + 1)]

@@ -54,6 +54,17 @@ def test_sessions_are_set_up_for_durability_and_utc(registry):
             assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
 
 
+def test_sqlite_writers_get_a_larger_cache_and_rarer_checkpoints(registry):
+    from registrum.storage.repositories import CHECKPOINT_PAGES, WRITE_CACHE_KIB
+
+    if registry.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite page cache and WAL checkpoint settings")
+    with registry.store.write() as tx:
+        conn = tx._conn  # the write session's own connection
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -WRITE_CACHE_KIB
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == CHECKPOINT_PAGES
+
+
 def test_timestamps_survive_a_database_in_another_time_zone(registry):
     """Timestamps are stored as UTC whatever the database's own default zone."""
     from datetime import UTC, datetime

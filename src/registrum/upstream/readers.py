@@ -15,9 +15,10 @@ checkpoint after each batch, so a sync can stop anywhere and resume exactly ther
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,9 +31,11 @@ from registrum.core import wire
 from registrum.core.errors import UpstreamSyncError
 from registrum.core.ports import UpstreamBatch, UpstreamReader
 from registrum.core.records import UPSTREAM_KINDS, Upstream, UpstreamEntry
+from registrum.upstream.child import read_in_child
 
 KINDS: Final = UPSTREAM_KINDS
 FEED_PAGE: Final = 1000
+CHILD_BACKLOG: Final = 20 * FEED_PAGE
 LIST_PAGE: Final = 100
 # How far back each updated_since poll starts before the newest updatedAt seen.
 OVERLAP: Final = timedelta(minutes=5)
@@ -122,13 +125,29 @@ class _Http:
 class FeedReader(_Http):
     """A Registrum upstream: its change feed."""
 
+    # Past this many entries behind the upstream, the rest of the feed is read in a child
+    # process (upstream/child.py): decoding it would otherwise compete with storing it.
+    child_backlog: int | None = CHILD_BACKLOG
+
     def read(self, checkpoint: Mapping[str, Any], known: Known) -> Iterator[UpstreamBatch]:
         since = int(checkpoint.get("seq", 0))
         url = api_root(self.upstream.url) + _FEED
         with ThreadPoolExecutor(1, thread_name_prefix="registrum-feed") as pool:
-            yield from self._pages(url, since, pool)
+            pages = self._pages(url, since, pool)
+            first = next(pages, None)
+            if first is None:
+                return
+            yield first
+            behind = (first.total or 0) - first.done
+            if self.child_backlog is None or not self._own or behind <= self.child_backlog:
+                yield from pages
+                return
+            pages.close()
+        yield from read_in_child(partial(_feed_in_child, self.upstream, first.done))
 
-    def _pages(self, url: str, since: int, pool: ThreadPoolExecutor) -> Iterator[UpstreamBatch]:
+    def _pages(
+        self, url: str, since: int, pool: ThreadPoolExecutor
+    ) -> Generator[UpstreamBatch, None, None]:
         def fetch(start: int) -> bytes:
             return self.get_bytes(url, {"since": start, "limit": FEED_PAGE})
 
@@ -174,6 +193,15 @@ class FeedReader(_Http):
                 since,
                 head if isinstance(head, int) else None,
             )
+
+
+def _feed_in_child(upstream: Upstream, since: int) -> Iterator[UpstreamBatch]:
+    reader = FeedReader(upstream, None)
+    reader.child_backlog = None  # this is the child
+    try:
+        yield from reader.read({"seq": since}, dict)
+    finally:
+        reader.close()
 
 
 class OfficialReader(_Http):
