@@ -59,6 +59,7 @@ from registrum.core.validation import validate_server_json
 from registrum.core.versioning import Candidate, pick_latest
 from registrum.services.documents import canonical_body
 from registrum.storage import engine as storage_engine
+from registrum.storage import repositories
 from registrum.storage.repositories import SqlServerStore, SqlWriteSession
 from registrum.storage.tables import (
     changes,
@@ -501,6 +502,8 @@ class Recorder:
         ):
             self.seqs[params["vid"]] = params["seq"]
             return None
+        if statement is repositories._LAST_SEARCH_ROWID:
+            return _Head(0)  # the search index of a new database is empty
         if isinstance(statement, Delete) and statement.table is remote_urls:
             return None  # clearing a new version's URLs: nothing to clear in a new database
         raise SystemExit(f"bench/generate.py does not know this write of the store: {statement}")

@@ -107,10 +107,13 @@ def test_the_sqlite_index_holds_every_version_once_as_stored(registry, tmp_path)
     def in_step() -> None:
         with registry.engine.connect() as conn:
             index = conn.execute(
-                text("SELECT version_id, name, description FROM search_index ORDER BY 1")
+                text("SELECT rowid, version_id, name, description FROM search_index ORDER BY 2")
             ).all()
             table = conn.execute(
-                text("SELECT id, lower(name), description_folded FROM server_versions ORDER BY 1")
+                text(
+                    "SELECT search_rowid, id, lower(name), description_folded"
+                    " FROM server_versions ORDER BY 2"
+                )
             ).all()
         assert index == table
         assert len(table) > 0
@@ -136,3 +139,7 @@ def test_the_sqlite_index_holds_every_version_once_as_stored(registry, tmp_path)
     registry.context.mirror.sync("dump")
     in_step()
     assert _all(registry.store, "été") == [("io.github.bob/imported", "1.0.0")]
+    with registry.engine.begin() as conn:  # a version removed outright (no API does this)
+        conn.execute(text("DELETE FROM server_versions WHERE name = 'io.github.bob/imported'"))
+    in_step()
+    assert _all(registry.store, "été") == []

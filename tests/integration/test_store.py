@@ -362,3 +362,62 @@ def test_migration_0007_gives_each_version_the_seq_of_its_last_change(blank_data
     assert {v.version_id: v.seq for v in store.iter_all()} == {"v1": 3, "v2": 2}
     store.close()
     engine.dispose()
+
+
+def test_migration_0009_points_each_version_at_its_search_row(blank_database_url):
+    """SQLite: versions indexed by 0005's trigger get the rowid of their index row, and an
+    edit afterwards replaces that row (no duplicate, nothing stale)."""
+    from datetime import datetime
+
+    import orjson
+    from alembic import command
+
+    from registrum.services.moderation import ModerationService
+    from registrum.storage.repositories import SqlServerStore
+
+    engine = storage_engine.create(blank_database_url)
+    if engine.dialect.name != "sqlite":
+        engine.dispose()
+        pytest.skip("the search index's rowids are SQLite's")
+    command.upgrade(storage_engine.alembic_config(engine), "0008")
+    at = datetime(2026, 1, 1)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO servers (id, name, created_at) VALUES ('s1', :n, :at)"),
+            {"n": "io.github.alice/weather", "at": at},
+        )
+        for vid, version in (("v1", "1.0.0"), ("v2", "2.0.0")):
+            conn.execute(
+                text(
+                    "INSERT INTO server_versions (id, server_id, name, version, description,"
+                    " description_folded, status, status_changed_at, published_at, updated_at,"
+                    " is_latest, body) VALUES (:id, 's1', 'io.github.alice/weather', :v,"
+                    " 'Tides', 'tides', 'active', :at, :at, :at, :latest, :b)"
+                ),
+                {
+                    "id": vid,
+                    "v": version,
+                    "at": at,
+                    "latest": version == "2.0.0",
+                    "b": orjson.dumps(server_json(version=version)).decode(),
+                },
+            )
+    storage_engine.migrate(engine)
+    with engine.connect() as conn:
+        pairs = conn.execute(
+            text(
+                "SELECT v.id, v.search_rowid, s.rowid FROM server_versions v"
+                " JOIN search_index s ON s.version_id = v.id ORDER BY v.id"
+            )
+        ).all()
+    assert [(p[0], p[1] == p[2]) for p in pairs] == [("v1", True), ("v2", True)]
+    edited = server_json(version="1.0.0", description="Mountain passes")
+    ModerationService(SqlServerStore(engine)).edit(
+        "io.github.alice/weather", "1.0.0", edited, SYSTEM
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT version_id, description FROM search_index ORDER BY 1")
+        ).all()
+    assert rows == [("v1", "mountain passes"), ("v2", "tides")]
+    engine.dispose()

@@ -138,7 +138,7 @@ def stage(
         }
         for e in entries
     ]
-    rows.sort(key=lambda r: r["key"])  # B-tree pages in order (keys are often random)
+    rows.sort(key=lambda r: str(r["key"]))  # B-tree pages in order (keys are often random)
     bulk.insert_many(conn, _ue, _last_of_each(rows), conflict=("upstream", "key"))
     mark_pending(conn, touched)
     return touched

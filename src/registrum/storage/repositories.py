@@ -147,6 +147,8 @@ _INSERT_CHANGE = changes.insert()
 _CHANGES = changes  # add_versions has a parameter of that name
 _INSERT_REMOTE = remote_urls.insert()
 _INSERT_SEARCH = search_index.insert()
+# FTS5 answers this from the end of its rowid order, without a scan.
+_LAST_SEARCH_ROWID = text("SELECT rowid FROM search_index ORDER BY rowid DESC LIMIT 1")
 _DELETE_REMOTES = remote_urls.delete().where(remote_urls.c.version_id == bindparam("vid"))
 _REMOTE_OWNER = (
     select(_sv.c.name)
@@ -206,7 +208,7 @@ def _url_hash(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
-def _version_row(new: NewVersion, seq: int = 0) -> dict[str, Any]:
+def _version_row(new: NewVersion, seq: int = 0, search_rowid: int | None = None) -> dict[str, Any]:
     return {
         "id": new.version_id,
         "server_id": new.server_id,
@@ -224,6 +226,7 @@ def _version_row(new: NewVersion, seq: int = 0) -> dict[str, Any]:
         "previous_names": new.previous_names,
         "source": new.source,
         "seq": seq,
+        "search_rowid": search_rowid,
     }
 
 
@@ -234,8 +237,9 @@ def _remote_rows(version_id: str, server_id: str, urls: Iterable[str]) -> list[d
     ]
 
 
-def _search_row(new: NewVersion) -> dict[str, str]:
+def _search_row(new: NewVersion, rowid: int) -> dict[str, Any]:
     return {
+        "rowid": rowid,
         "version_id": new.version_id,
         "name": new.name.lower(),
         "description": new.description.lower(),
@@ -255,6 +259,7 @@ class SqlWriteSession:
         times as much (migration 0009)."""
         self._conn = conn
         self._search_index = search_index
+        self._search_rowid: int | None = None  # the last search-index rowid used
         # Versions whose latest flag moved, and versions with a change entry of their own in
         # this transaction: the first without the second get a `latest-moved` entry at
         # commit (finish), so every change of a version's state is in the log.
@@ -346,10 +351,22 @@ class SqlWriteSession:
     def versions(self, server_id: str) -> list[VersionView]:
         return _views(self._conn.execute(_ALL_VERSIONS, {"server_id": server_id}).all())
 
+    def _search_rowids(self, count: int) -> range:
+        """Rowids for ``count`` new search-index rows (SQLite writes one transaction at a
+        time, so the highest one in use is read once per transaction)."""
+        if self._search_rowid is None:
+            self._search_rowid = int(self._conn.execute(_LAST_SEARCH_ROWID).scalar() or 0)
+        first = self._search_rowid + 1
+        self._search_rowid += count
+        return range(first, first + count)
+
     def insert_version(self, new: NewVersion) -> None:
-        self._conn.execute(_INSERT_VERSION, _version_row(new))
-        if self._search_index:
-            self._conn.execute(_INSERT_SEARCH, _search_row(new))
+        if not self._search_index:
+            self._conn.execute(_INSERT_VERSION, _version_row(new))
+        else:
+            (rowid,) = self._search_rowids(1)
+            self._conn.execute(_INSERT_VERSION, _version_row(new, search_rowid=rowid))
+            self._conn.execute(_INSERT_SEARCH, _search_row(new, rowid))
         if new.remote_urls:
             self._write_remotes(new.version_id, new.server_id, new.remote_urls)
 
@@ -361,13 +378,24 @@ class SqlWriteSession:
         last = int(self._conn.execute(_BUMP_HEAD_BY, {"n": len(changes)}).scalar_one())
         first = last - len(changes) + 1
         seq_of = {c.version_id: first + i for i, c in enumerate(changes)}
+        rowids: Sequence[int | None] = (
+            self._search_rowids(len(news)) if self._search_index else [None] * len(news)
+        )
         # In key order: the B-tree pages each statement touches are then visited once.
         rows = sorted(
-            (_version_row(n, seq_of.get(n.version_id, 0)) for n in news), key=lambda r: r["id"]
+            (
+                _version_row(n, seq_of.get(n.version_id, 0), rowid)
+                for n, rowid in zip(news, rowids, strict=True)
+            ),
+            key=lambda r: r["id"],
         )
         bulk.insert_many(self._conn, server_versions, rows)
         if self._search_index:
-            bulk.insert_many(self._conn, search_index, [_search_row(n) for n in news])
+            bulk.insert_many(
+                self._conn,
+                search_index,
+                [_search_row(n, rowid) for n, rowid in zip(news, rowids, strict=True) if rowid],
+            )
         remotes = [
             row for n in news for row in _remote_rows(n.version_id, n.server_id, n.remote_urls)
         ]

@@ -42,6 +42,7 @@ SEARCH_OBJECTS = (
 search_index = Table(
     "search_index",
     MetaData(),
+    Column("rowid", Integer),
     Column("version_id", Text),
     Column("name", Text),
     Column("description", Text),
@@ -100,6 +101,9 @@ server_versions = Table(
     Column("previous_names", Text(), nullable=True),
     # Provenance of a mirrored version, a JSON object (migration 0008); NULL: local.
     Column("source", Text(), nullable=True),
+    # SQLite: the rowid of this version's row in the FTS5 search index, so that an edit or
+    # a delete finds it directly (migration 0009). NULL on PostgreSQL.
+    Column("search_rowid", Integer(), nullable=True),
     UniqueConstraint("name", "version"),
     # (server_id, version): the per-server look-ups a write makes, and every server_id one.
     Index("ix_server_versions_server_id_version", "server_id", "version"),
