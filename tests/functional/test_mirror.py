@@ -265,7 +265,8 @@ def test_local_entries_shadow_and_priority_decides_between_upstreams(mirror: Reg
                 ("com.example/shared", "2.0.0")
             ]
             # Removing the higher one hands the name to the lower one.
-            service.remove("high")
+            # (its 2.0.0 becomes a tombstone; low's two versions are served)
+            assert service.remove("high") == 3
             state = live(served(api))
             assert sorted(k for k in state if k[0] == "com.example/shared") == [
                 ("com.example/shared", "1.0.0"),

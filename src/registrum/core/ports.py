@@ -131,7 +131,9 @@ class WriteSession(Protocol):
         """Every upstream's entries for the name, highest priority first."""
         ...
 
-    def all_mirrored_names(self) -> set[str]: ...
+    def all_mirrored_names(self, upstream: str | None = None) -> set[str]:
+        """Names some upstream serves or some mirrored server has (or only ``upstream``'s)."""
+        ...
 
     def server_upstreams(self, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
         """``server_upstream`` for many names at once (absent: no server)."""

@@ -382,12 +382,13 @@ class MirrorService:
         return upstream
 
     def remove(self, name: str) -> int:
-        """Forget the upstream; what it served is merged again (so it disappears, or comes
-        from another upstream). Returns how many served versions changed."""
+        """Forget the upstream; the names it staged or served are merged again (so they
+        disappear, or come from another upstream). Returns how many served versions
+        changed."""
         with self._store.write() as tx:
             if tx.get_upstream(name) is None:
                 raise NotFoundError(f"No upstream named {name!r}")
-            names = set(tx.all_mirrored_names())
+            names = tx.all_mirrored_names(name)
             tx.remove_upstream(name)
         return self._merge_names(sorted(names), actor=f"mirror:{name}")
 

@@ -31,17 +31,30 @@ def _sqlite_bool(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
 
+def _on_conflict(columns: tuple[str, ...], conflict: tuple[str, ...] | None) -> str:
+    if conflict is None:
+        return ""
+    keys = ", ".join(f'"{c}"' for c in conflict)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in conflict)
+    return f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+
+
 @cache
-def _plan(
+def _statement(
     dialect: str, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | None
-) -> tuple[str, tuple[Convert, ...]]:
+) -> str:
+    """An INSERT of one row of ``columns``, in the driver's parameter style."""
     mark = "?" if dialect == "sqlite" else "%s"
     names = ", ".join(f'"{c}"' for c in columns)
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join(mark for _ in columns)})'  # noqa: S608 - names from the models
-    if conflict is not None:
-        keys = ", ".join(f'"{c}"' for c in conflict)
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in conflict)
-        sql += f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    values = "(" + ", ".join(mark for _ in columns) + ")"
+    # Table and column names come from the models, never from input.
+    insert = f'INSERT INTO "{table.name}" ({names}) VALUES {values}'  # noqa: S608
+    return insert + _on_conflict(columns, conflict)
+
+
+@cache
+def _converts(dialect: str, table: Table, columns: tuple[str, ...]) -> tuple[Convert, ...]:
+    """What each column's values go through for the driver (None: nothing)."""
     converts: list[Convert] = []
     for name in columns:
         kind = table.c[name].type
@@ -51,7 +64,7 @@ def _plan(
             converts.append(_sqlite_bool)
         else:
             converts.append(None)
-    return sql, tuple(converts)
+    return tuple(converts)
 
 
 def insert_many(
@@ -62,14 +75,19 @@ def insert_many(
     conflict: tuple[str, ...] | None = None,
 ) -> None:
     """Insert ``rows`` (all with the same keys, columns of ``table``); with ``conflict``
-    (the primary key's columns), a row whose key exists replaces the other columns."""
+    (the primary key's columns), a row whose key exists replaces the other columns (a key
+    may then appear once only)."""
     if not rows:
         return
+    dialect = conn.dialect.name
     columns = tuple(rows[0])
-    sql, converts = _plan(conn.dialect.name, table, columns, conflict)
+    converts = _converts(dialect, table, columns)
     if any(converts):
         pairs = list(zip(columns, converts, strict=True))
         params = [tuple(row[c] if f is None else f(row[c]) for c, f in pairs) for row in rows]
     else:
         params = [tuple(row[c] for c in columns) for row in rows]
-    conn.exec_driver_sql(sql, params)
+    # SQLite's executemany steps one prepared statement in a loop in C; psycopg pipelines
+    # the rows. (PostgreSQL statements of 1,000 rows each were slower: 100,000 versions
+    # mirrored in 74 s instead of 52.)
+    conn.exec_driver_sql(_statement(dialect, table, columns, conflict), params)

@@ -206,12 +206,16 @@ def staged_for(conn: Connection, name: str) -> list[StagedEntry]:
     ]
 
 
-def all_mirrored_names(conn: Connection) -> set[str]:
-    """Every name some upstream serves or some mirrored server has."""
-    names = set(conn.execute(select(_ue.c.name).distinct()).scalars())
-    names.update(
-        conn.execute(select(servers.c.name).where(servers.c.upstream.is_not(None))).scalars()
-    )
+def all_mirrored_names(conn: Connection, upstream: str | None = None) -> set[str]:
+    """Every name some upstream serves or some mirrored server has (with ``upstream``:
+    only that upstream's)."""
+    staged = select(_ue.c.name).distinct()
+    served = select(servers.c.name).where(servers.c.upstream.is_not(None))
+    if upstream is not None:
+        staged = staged.where(_ue.c.upstream == upstream)
+        served = select(servers.c.name).where(servers.c.upstream == upstream)
+    names = set(conn.execute(staged).scalars())
+    names.update(conn.execute(served).scalars())
     return names
 
 

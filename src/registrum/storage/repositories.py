@@ -312,8 +312,8 @@ class SqlWriteSession:
     def staged_for(self, name: str) -> list[StagedEntry]:
         return mirroring.staged_for(self._conn, name)
 
-    def all_mirrored_names(self) -> set[str]:
-        return mirroring.all_mirrored_names(self._conn)
+    def all_mirrored_names(self, upstream: str | None = None) -> set[str]:
+        return mirroring.all_mirrored_names(self._conn, upstream)
 
     def server_upstreams(self, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
         return mirroring.server_upstreams(self._conn, names)

@@ -152,17 +152,19 @@ async def list_versions(
     try:
         views = ctx.query.versions(name, include_deleted=bool(include_deleted))
     except NotFoundError:
-        return _moved_or_raise(request, ctx, name)
+        moved = _redirect_if_moved(request, ctx, name)
+        if moved is None:
+            raise
+        return moved
     return _json(wire.server_list_bytes(views, None))
 
 
-def _moved_or_raise(request: Request, ctx: ApiContext, name: str) -> Response:
-    """A name a server left by a rename: 308 to the same path under its current name (the
-    official read paths keep working for clients that follow redirects). Otherwise the
-    NotFoundError being handled goes on."""
+def _redirect_if_moved(request: Request, ctx: ApiContext, name: str) -> Response | None:
+    """For a name a server left by a rename: a 308 to the same path under its current name
+    (the official read paths keep working for clients that follow redirects); else None."""
     current = ctx.query.moved_to(name)
     if current is None:
-        raise
+        return None
     # The path as routed: still percent-encoded, the name one segment (RawPathMiddleware).
     prefix, _, rest = str(request.scope["path"]).partition("/servers/")
     _, _, suffix = rest.partition("/")
@@ -194,7 +196,10 @@ async def get_version(
     try:
         view = ctx.query.get(name, ver, include_deleted=bool(include_deleted))
     except NotFoundError:
-        return _moved_or_raise(request, ctx, name)
+        moved = _redirect_if_moved(request, ctx, name)
+        if moved is None:
+            raise
+        return moved
     return _json(wire.server_response_bytes(view))
 
 
