@@ -111,6 +111,22 @@ def registry(settings: Settings) -> Iterator[Registry]:
 
 
 @pytest.fixture
+def sqlite_registry(tmp_path: Path) -> Iterator[Registry]:
+    """A registry on SQLite only, for what only SQLite has (its FTS5 search index, its
+    connection settings)."""
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'registry.db'}",
+        jwt_private_key=TEST_SEED,
+        enable_anonymous_auth=True,
+        enable_registry_validation=False,
+    )
+    reg = build(settings)
+    yield reg
+    reg.close()
+
+
+@pytest.fixture
 def client(registry: Registry) -> Iterator[TestClient]:
     with TestClient(create_app(registry.context), raise_server_exceptions=False) as c:
         yield c

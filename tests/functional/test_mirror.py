@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -319,6 +319,24 @@ def test_a_chain_of_three(
             b.close()
 
 
+def _sync_until(
+    folder: Path, env: dict[str, str], ready: Callable[[], bool]
+) -> subprocess.Popen[bytes]:
+    """`registrum mirror sync` in a process of its own, returned once ``ready()`` (or after
+    a minute, or when it ends)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "registrum", "mirror", "sync", "--quiet"],
+        cwd=folder,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not ready() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    return proc
+
+
 def test_killing_a_sync_midway_then_resuming_gives_exactly_the_upstream(tmp_path: Path) -> None:
     with FakeOfficialRegistry() as fake:
         for i in range(3000):
@@ -332,17 +350,8 @@ def test_killing_a_sync_midway_then_resuming_gives_exactly_the_upstream(tmp_path
             ).returncode
             == 0
         )
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "registrum", "mirror", "sync", "--quiet"],
-            cwd=folder,
-            env={**os.environ, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         # Kill it once some pages are in, before the end.
-        deadline = time.monotonic() + 60
-        while len(fake.requests) < 8 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.01)
+        proc = _sync_until(folder, env, lambda: len(fake.requests) >= 8)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         partial = build(Settings(data_dir=folder / "registrum-data", jwt_private_key=TEST_SEED))
@@ -485,16 +494,7 @@ def test_a_long_feed_read_in_a_child_survives_a_kill_and_resumes_exactly(
         env = {**SERVE_ENV, "MCP_REGISTRY_MIRROR_SYNC": "false"}
         r = run_cli("mirror", "add", "feed", feed.url, "--kind", "registrum", cwd=folder, env=env)
         assert r.returncode == 0, r.stderr
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "registrum", "mirror", "sync", "--quiet"],
-            cwd=folder,
-            env={**os.environ, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while len(feed.requests) < 6 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.01)
+        proc = _sync_until(folder, env, lambda: len(feed.requests) >= 6)
         readers = _children(proc.pid)
         assert readers, "the backlog is read in a child process"
         os.kill(proc.pid, signal.SIGKILL)

@@ -54,12 +54,10 @@ def test_sessions_are_set_up_for_durability_and_utc(registry):
             assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
 
 
-def test_sqlite_writers_get_a_larger_cache_and_rarer_checkpoints(registry):
+def test_sqlite_writers_get_a_larger_cache_and_rarer_checkpoints(sqlite_registry):
     from registrum.storage.repositories import CHECKPOINT_PAGES, WRITE_CACHE_KIB
 
-    if registry.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite page cache and WAL checkpoint settings")
-    with registry.store.write() as tx:
+    with sqlite_registry.store.write() as tx:
         conn = tx._conn  # the write session's own connection
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -WRITE_CACHE_KIB
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == CHECKPOINT_PAGES
@@ -364,7 +362,7 @@ def test_migration_0007_gives_each_version_the_seq_of_its_last_change(blank_data
     engine.dispose()
 
 
-def test_migration_0009_points_each_version_at_its_search_row(blank_database_url):
+def test_migration_0009_points_each_version_at_its_search_row(tmp_path):
     """SQLite: versions indexed by 0005's trigger get the rowid of their index row, and an
     edit afterwards replaces that row (no duplicate, nothing stale)."""
     from datetime import datetime
@@ -375,10 +373,7 @@ def test_migration_0009_points_each_version_at_its_search_row(blank_database_url
     from registrum.services.moderation import ModerationService
     from registrum.storage.repositories import SqlServerStore
 
-    engine = storage_engine.create(blank_database_url)
-    if engine.dialect.name != "sqlite":
-        engine.dispose()
-        pytest.skip("the search index's rowids are SQLite's")
+    engine = storage_engine.create(f"sqlite:///{tmp_path / 'registry.db'}")
     command.upgrade(storage_engine.alembic_config(engine), "0008")
     at = datetime(2026, 1, 1)
     with engine.begin() as conn:
