@@ -551,8 +551,9 @@ class MirrorService:
             owner = owners.get(name)
             if owner is None:
                 new.append((name, staged.get(name, [])))
-            elif owner[1] is not None:  # a server published here shadows every upstream
+            elif owner[1] is not None:
                 changed += self._merge_one(tx, name, actor, owner, staged.get(name, []), policy)
+            # else: a server published here, which shadows every upstream's entries
         return changed + self._merge_new(tx, new, policy, actor)
 
     def _merge_new(
