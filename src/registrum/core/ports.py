@@ -7,7 +7,7 @@ made through the :class:`WriteSession` stays true until the change is stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -125,7 +125,9 @@ class WriteSession(Protocol):
 
     def unstage(self, upstream: str, keys: Iterable[str]) -> set[str]: ...
 
-    def staged_keys(self, upstream: str) -> dict[str, datetime | None]: ...
+    def staged_keys(
+        self, upstream: str, updated_since: datetime | None = None
+    ) -> dict[str, datetime | None]: ...
 
     def staged_for(self, name: str) -> list[StagedEntry]:
         """Every upstream's entries for the name, highest priority first."""
@@ -257,12 +259,17 @@ class UpstreamBatch:
     total: int | None = None
 
 
+class KnownKeys(Protocol):
+    def __call__(self, updated_since: datetime | None = None) -> dict[str, datetime | None]:
+        """The keys an upstream has staged here, with its updatedAt of each; with
+        ``updated_since``, only those it updated then or later."""
+        ...
+
+
 class UpstreamReader(Protocol):
     """Reads one upstream registry from a checkpoint, in batches (issue #7)."""
 
-    def read(
-        self, checkpoint: Mapping[str, Any], known: Callable[[], dict[str, datetime | None]]
-    ) -> Iterator[UpstreamBatch]:
+    def read(self, checkpoint: Mapping[str, Any], known: KnownKeys) -> Iterator[UpstreamBatch]:
         """The batches after ``checkpoint``. ``known`` gives the keys already staged (with
         the upstream's updatedAt), for readers that must find removals or skip repeats."""
         ...

@@ -39,7 +39,13 @@ import orjson
 
 from registrum.core.errors import InvalidInputError, NotFoundError, Problem, StateConflictError
 from registrum.core.policy import Decision, Policy, Subject, subject_of
-from registrum.core.ports import ServerStore, UpstreamBatch, UpstreamReader, WriteSession
+from registrum.core.ports import (
+    KnownKeys,
+    ServerStore,
+    UpstreamBatch,
+    UpstreamReader,
+    WriteSession,
+)
 from registrum.core.records import (
     UPSTREAM_KINDS,
     Change,
@@ -414,7 +420,7 @@ class MirrorService:
         reader = self._readers(upstream)
         checkpoint = orjson.loads(upstream.checkpoint or "{}")
         actor = f"mirror:{name}"
-        batches = prefetched(reader.read(checkpoint, lambda: self._known(name)))
+        batches = prefetched(reader.read(checkpoint, self._known(name)))
         unmerged = 0
         try:
             for group in grouped(batches):
@@ -470,9 +476,12 @@ class MirrorService:
             or now - u.last_synced_at >= timedelta(seconds=u.interval_seconds)
         ]
 
-    def _known(self, name: str) -> dict[str, datetime | None]:
-        with self._store.write() as tx:
-            return tx.staged_keys(name)
+    def _known(self, name: str) -> KnownKeys:
+        def known(updated_since: datetime | None = None) -> dict[str, datetime | None]:
+            with self._store.write() as tx:
+                return tx.staged_keys(name, updated_since)
+
+        return known
 
     # Policy ---------------------------------------------------------------------------------
 

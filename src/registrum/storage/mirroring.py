@@ -163,10 +163,21 @@ def unstage(conn: Connection, upstream: str, keys: Iterable[str]) -> set[str]:
     return touched
 
 
-def staged_keys(conn: Connection, upstream: str) -> dict[str, datetime | None]:
-    """Every key the upstream has staged, with the upstream's updatedAt of it."""
-    stmt = select(_ue.c.key, _ue.c.upstream_updated_at).where(_ue.c.upstream == upstream)
+def staged_keys(
+    conn: Connection, upstream: str, updated_since: datetime | None = None
+) -> dict[str, datetime | None]:
+    """Every key the upstream has staged, with the upstream's updatedAt of it; with
+    ``updated_since``, only keys it updated then or later (an index range, however large
+    the upstream)."""
+    stmt = staged_keys_query(upstream, updated_since)
     return {row[0]: row[1] for row in conn.execute(stmt)}
+
+
+def staged_keys_query(upstream: str, updated_since: datetime | None) -> Any:
+    stmt = select(_ue.c.key, _ue.c.upstream_updated_at).where(_ue.c.upstream == upstream)
+    if updated_since is not None:
+        stmt = stmt.where(_ue.c.upstream_updated_at >= updated_since)
+    return stmt
 
 
 _STAGED_COLUMNS = (

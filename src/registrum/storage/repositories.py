@@ -306,8 +306,10 @@ class SqlWriteSession:
     def unstage(self, upstream: str, keys: Iterable[str]) -> set[str]:
         return mirroring.unstage(self._conn, upstream, keys)
 
-    def staged_keys(self, upstream: str) -> dict[str, datetime | None]:
-        return mirroring.staged_keys(self._conn, upstream)
+    def staged_keys(
+        self, upstream: str, updated_since: datetime | None = None
+    ) -> dict[str, datetime | None]:
+        return mirroring.staged_keys(self._conn, upstream, updated_since)
 
     def staged_for(self, name: str) -> list[StagedEntry]:
         return mirroring.staged_for(self._conn, name)

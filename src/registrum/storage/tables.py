@@ -225,6 +225,8 @@ upstream_entries = Table(
     Column("upstream_seq", Integer(), nullable=True),
     Column("synced_at", DateTime(), nullable=False),
     Index("ix_upstream_entries_name", "name"),
+    # What an updated_since poll may have seen already (migration 0009).
+    Index("ix_upstream_entries_updated", "upstream", "upstream_updated_at"),
 )
 
 # Names whose staged entries changed since they were last merged (migration 0008).

@@ -15,7 +15,7 @@ checkpoint after each batch, so a sync can stop anywhere and resume exactly ther
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -29,7 +29,7 @@ from registrum import __version__
 from registrum.client import api_root as client_api_root
 from registrum.core import wire
 from registrum.core.errors import UpstreamSyncError
-from registrum.core.ports import UpstreamBatch, UpstreamReader
+from registrum.core.ports import KnownKeys, UpstreamBatch, UpstreamReader
 from registrum.core.records import UPSTREAM_KINDS, Upstream, UpstreamEntry
 from registrum.upstream.child import read_in_child
 
@@ -41,7 +41,7 @@ LIST_PAGE: Final = 100
 OVERLAP: Final = timedelta(minutes=5)
 _FEED: Final = "/x/io.registrum/changes"
 
-Known = Callable[[], dict[str, datetime | None]]
+Known = KnownKeys
 
 
 def _iso(value: datetime) -> str:
@@ -195,11 +195,15 @@ class FeedReader(_Http):
             )
 
 
+def _nothing_staged(updated_since: datetime | None = None) -> dict[str, datetime | None]:
+    return {}  # a feed reader never asks: the feed itself says what changed
+
+
 def _feed_in_child(upstream: Upstream, since: int) -> Iterator[UpstreamBatch]:
     reader = FeedReader(upstream, None)
     reader.child_backlog = None  # this is the child
     try:
-        yield from reader.read({"seq": since}, dict)
+        yield from reader.read({"seq": since}, _nothing_staged)
     finally:
         reader.close()
 
@@ -256,7 +260,8 @@ class OfficialReader(_Http):
     ) -> Iterator[UpstreamBatch]:
         since = wire.parse_time(checkpoint.get("since")) or datetime(1970, 1, 1)
         newest = since
-        staged = known()
+        # Only entries updated in the overlap window can be repeats of what is staged.
+        staged = known(since)
         cursor: str | None = None
         done = 0
         while True:
