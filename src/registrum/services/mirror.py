@@ -528,7 +528,8 @@ class MirrorService:
     def _decide(
         self, staged: StagedEntry, body: Any = None, policy: Policy | None = None
     ) -> Decision:
-        policy = policy or self.policy
+        if policy is None:
+            policy = self.policy
         if not policy.rules:
             return policy.decide(_NO_SUBJECT)  # the default decides: no document to read
         if body is None:

@@ -138,8 +138,9 @@ def stage(
         }
         for e in entries
     ]
-    rows.sort(key=lambda r: str(r["key"]))  # B-tree pages in order (keys are often random)
-    bulk.insert_many(conn, _ue, _last_of_each(rows), conflict=("upstream", "key"))
+    # In key order, so the B-tree pages are visited once (upstream keys are often random).
+    ordered = sorted(_last_of_each(rows), key=lambda r: str(r["key"]))
+    bulk.insert_many(conn, _ue, ordered, conflict=("upstream", "key"))
     mark_pending(conn, touched)
     return touched
 
@@ -221,8 +222,9 @@ def all_mirrored_names(conn: Connection, upstream: str | None = None) -> set[str
     """Every name some upstream serves or some mirrored server has (with ``upstream``:
     only that upstream's)."""
     staged = select(_ue.c.name).distinct()
-    served = select(servers.c.name).where(servers.c.upstream.is_not(None))
-    if upstream is not None:
+    if upstream is None:
+        served = select(servers.c.name).where(servers.c.upstream.is_not(None))
+    else:
         staged = staged.where(_ue.c.upstream == upstream)
         served = select(servers.c.name).where(servers.c.upstream == upstream)
     names = set(conn.execute(staged).scalars())

@@ -237,12 +237,13 @@ def _remote_rows(version_id: str, server_id: str, urls: Iterable[str]) -> list[d
     ]
 
 
-def _search_row(new: NewVersion, rowid: int) -> dict[str, Any]:
+def _search_row(version_row: dict[str, Any]) -> dict[str, Any]:
+    """The search-index row of a version row (``_version_row``): the same folded texts."""
     return {
-        "rowid": rowid,
-        "version_id": new.version_id,
-        "name": new.name.lower(),
-        "description": new.description.lower(),
+        "rowid": version_row["search_rowid"],
+        "version_id": version_row["id"],
+        "name": version_row["name"].lower(),
+        "description": version_row["description_folded"],
     }
 
 
@@ -367,8 +368,9 @@ class SqlWriteSession:
             self._conn.execute(_INSERT_VERSION, _version_row(new))
         else:
             (rowid,) = self._search_rowids(1)
-            self._conn.execute(_INSERT_VERSION, _version_row(new, search_rowid=rowid))
-            self._conn.execute(_INSERT_SEARCH, _search_row(new, rowid))
+            row = _version_row(new, search_rowid=rowid)
+            self._conn.execute(_INSERT_VERSION, row)
+            self._conn.execute(_INSERT_SEARCH, _search_row(row))
         if new.remote_urls:
             self._write_remotes(new.version_id, new.server_id, new.remote_urls)
 
@@ -393,11 +395,7 @@ class SqlWriteSession:
         )
         bulk.insert_many(self._conn, server_versions, rows)
         if self._search_index:
-            bulk.insert_many(
-                self._conn,
-                search_index,
-                [_search_row(n, rowid) for n, rowid in zip(news, rowids, strict=True) if rowid],
-            )
+            bulk.insert_many(self._conn, search_index, [_search_row(row) for row in rows])
         remotes = [
             row for n in news for row in _remote_rows(n.version_id, n.server_id, n.remote_urls)
         ]

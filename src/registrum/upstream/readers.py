@@ -41,8 +41,6 @@ LIST_PAGE: Final = 100
 OVERLAP: Final = timedelta(minutes=5)
 _FEED: Final = "/x/io.registrum/changes"
 
-Known = KnownKeys
-
 
 def _iso(value: datetime) -> str:
     return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
@@ -129,7 +127,7 @@ class FeedReader(_Http):
     # process (upstream/child.py): decoding it would otherwise compete with storing it.
     child_backlog: int | None = CHILD_BACKLOG
 
-    def read(self, checkpoint: Mapping[str, Any], known: Known) -> Iterator[UpstreamBatch]:
+    def read(self, checkpoint: Mapping[str, Any], known: KnownKeys) -> Iterator[UpstreamBatch]:
         since = int(checkpoint.get("seq", 0))
         url = api_root(self.upstream.url) + _FEED
         with ThreadPoolExecutor(1, thread_name_prefix="registrum-feed") as pool:
@@ -158,8 +156,7 @@ class FeedReader(_Http):
         ahead: tuple[int, Future[bytes]] | None = None
         streaming = False  # the last page was full
         while True:
-            guessed = ahead is not None and ahead[0] == since
-            content = ahead[1].result() if ahead is not None and guessed else fetch(since)
+            content = ahead[1].result() if ahead is not None and ahead[0] == since else fetch(since)
             ahead = None
             if streaming:
                 ahead = (since + FEED_PAGE, pool.submit(fetch, since + FEED_PAGE))
@@ -211,7 +208,7 @@ def _feed_in_child(upstream: Upstream, since: int) -> Iterator[UpstreamBatch]:
 class OfficialReader(_Http):
     """Any registry speaking the official API: a full walk, then updated_since polls."""
 
-    def read(self, checkpoint: Mapping[str, Any], known: Known) -> Iterator[UpstreamBatch]:
+    def read(self, checkpoint: Mapping[str, Any], known: KnownKeys) -> Iterator[UpstreamBatch]:
         url = api_root(self.upstream.url) + "/servers"
         if checkpoint.get("phase") != "poll":
             yield from self._walk(url, checkpoint)
@@ -256,7 +253,7 @@ class OfficialReader(_Http):
             yield UpstreamBatch(entries, [], state, done)
 
     def _poll(
-        self, url: str, checkpoint: Mapping[str, Any], known: Known
+        self, url: str, checkpoint: Mapping[str, Any], known: KnownKeys
     ) -> Iterator[UpstreamBatch]:
         since = wire.parse_time(checkpoint.get("since")) or datetime(1970, 1, 1)
         newest = since
@@ -310,7 +307,7 @@ class FileReader(_Http):
         except OSError as exc:
             raise UpstreamSyncError(f"upstream {self.upstream.name!r}: {exc}") from exc
 
-    def read(self, checkpoint: Mapping[str, Any], known: Known) -> Iterator[UpstreamBatch]:
+    def read(self, checkpoint: Mapping[str, Any], known: KnownKeys) -> Iterator[UpstreamBatch]:
         content = self._content()
         digest = hashlib.sha256(content).hexdigest()
         if checkpoint.get("sha256") == digest:
