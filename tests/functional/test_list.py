@@ -1,13 +1,15 @@
-"""GET /servers: paging, ordering, filters and deleted versions (SPEC §3.1)."""
+"""GET /servers: paging, ordering, filters and deleted versions."""
 
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from registrum.core.cursors import decode_cursor
 from tests.conftest import auth
 from tests.factories import PREFIXES, assert_problem, enc, official, server_json, ts
 
@@ -120,17 +122,43 @@ def test_rows_are_ordered_by_name_then_version_as_plain_text(client, publish, pr
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
-def test_next_cursor_is_name_colon_version_of_the_last_row(client, publish, prefix):
-    pairs = [("io.github.alice/alpha", "1.0.0"), ("io.github.alice/alpha", "2.0.0")]
+def test_next_cursor_is_opaque_url_safe_and_resumes_after_the_last_row(client, publish, prefix):
+    pairs = [("io.github.alice/alpha", "1.0.0"), ("io.github.alice/alpha", "2.0.0+build.7")]
     pairs += [("io.github.alice/beta", "1.0.0")]
     _seed(publish, pairs)
     body = _list(client, prefix, limit=2)
-    last = body["servers"][-1]["server"]
-    assert body["metadata"]["nextCursor"] == f"{last['name']}:{last['version']}"
-    assert body["metadata"]["nextCursor"] == "io.github.alice/alpha:2.0.0"
-    rest = _list(client, prefix, limit=2, cursor=body["metadata"]["nextCursor"])
+    cursor = body["metadata"]["nextCursor"]
+    # Needs no escaping anywhere in a URL (no '+', '/', ':', '=', '%' or space).
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor), cursor
+    assert decode_cursor(cursor) == ("io.github.alice/alpha", "2.0.0+build.7")
+    rest = _list(client, prefix, limit=2, cursor=cursor)
     assert _keys(rest) == [("io.github.alice/beta", "1.0.0")]
     assert "nextCursor" not in rest["metadata"]
+    # The official form is still read, encoded or with its '+' turned into a space.
+    for held in ("io.github.alice/alpha:2.0.0+build.7", "io.github.alice/alpha:2.0.0 build.7"):
+        assert _keys(_list(client, prefix, limit=2, cursor=held)) == _keys(rest)
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_a_cursor_appended_raw_to_the_url_pages_exactly_once(client, publish, prefix):
+    """As VS Code's gallery client does: ``url + '&cursor=' + nextCursor``, unencoded. With
+    build metadata in versions, an official-form cursor would lose its '+'."""
+    pairs = [("io.github.alice/aa", f"1.0.{i}+build.{i}") for i in range(5)]
+    pairs += [("io.github.alice/aa", "1.0.0"), ("io.github.alice/aa", "1.0.0+build.0x")]
+    pairs += [("io.github.alice/bb", f"2.0.0+{i}") for i in range(4)]
+    _seed(publish, pairs)
+    rows: list[tuple[str, str]] = []
+    url = f"{prefix}/servers?limit=2"
+    for _ in range(50):
+        r = client.get(url)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        rows += _keys(body)
+        cursor = body["metadata"].get("nextCursor")
+        if not cursor:
+            break
+        url = f"{prefix}/servers?limit=2&cursor={cursor}"
+    assert rows == sorted(pairs)
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
@@ -175,7 +203,9 @@ def test_cursor_splits_at_the_first_colon(client, publish, prefix):
     ]
     _seed(publish, pairs)
     first = _list(client, prefix, limit=1)
-    assert first["metadata"]["nextCursor"] == "io.github.alice/alpha:1.0.0:a"
+    assert decode_cursor(first["metadata"]["nextCursor"]) == ("io.github.alice/alpha", "1.0.0:a")
+    held = _list(client, prefix, limit=1, cursor="io.github.alice/alpha:1.0.0:a")
+    assert _keys(held) == [("io.github.alice/alpha", "1.0.0:b")]
     rows, _ = _walk(client, prefix, limit=1)
     assert rows == sorted(pairs)
 

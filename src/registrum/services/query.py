@@ -1,4 +1,4 @@
-"""Reads: list, versions, one version (SPEC §3)."""
+"""Reads: the list, a server's versions, one version, the change feed, look-ups by id."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from registrum.core.cursors import decode_cursor, encode_cursor
 from registrum.core.errors import NotFoundError
 from registrum.core.ports import ServerStore
 from registrum.core.records import ChangeEntry, ListQuery
@@ -33,12 +34,6 @@ class Page:
     next_cursor: str | None
 
 
-def parse_cursor(cursor: str) -> tuple[str, str | None]:
-    """``name:version``, split at the first ``:`` (names cannot hold one; versions can)."""
-    name, sep, version = cursor.partition(":")
-    return (name, version) if sep else (name, None)
-
-
 class QueryService:
     def __init__(self, store: ServerStore) -> None:
         self._store = store
@@ -53,7 +48,7 @@ class QueryService:
         version: str | None = None,
         include_deleted: bool = False,
     ) -> Page:
-        cursor_name, cursor_version = parse_cursor(cursor) if cursor else (None, None)
+        cursor_name, cursor_version = decode_cursor(cursor) if cursor else (None, None)
         query = ListQuery(
             limit=limit,
             cursor_name=cursor_name,
@@ -67,7 +62,8 @@ class QueryService:
         items = self._store.list_page(query)
         # A cursor only after a full page, as the official registry does: a last page that is
         # exactly full is followed by one empty page.
-        next_cursor = f"{items[-1].name}:{items[-1].version}" if len(items) == limit else None
+        last = items[-1] if len(items) == limit else None
+        next_cursor = encode_cursor(last.name, last.version) if last is not None else None
         return Page(items, next_cursor)
 
     def head(self) -> int:
