@@ -77,6 +77,13 @@ class FakeOfficialRegistry(LoopbackFake):
             self.entries[(name, version)] = item
             return item
 
+    def load(self, items: list[dict[str, Any]]) -> None:
+        """Serve these ServerResponse items exactly as given (real-shaped data, defects and
+        all), in place of what ``put`` made."""
+        with self._lock:
+            for item in items:
+                self.entries[(item["server"]["name"], item["server"]["version"])] = item
+
     def _handle(self, request: Request) -> Reply:
         self.requests.append(request)
         if request.path != "/v0.1/servers":

@@ -29,13 +29,13 @@ def test_import_is_idempotent_and_reports_rejects(registry):
     items = [
         server_json(name="io.github.a/one", version="1.0.0"),
         server_json(name="io.github.a/one", version="1.1.0", packages=[npm_package()]),
-        {"name": "broken"},
+        {"name": "broken"},  # no version: cannot be stored
         server_json(name="io.github.b/two", version="0.1.0"),
     ]
     first = registry.context.importer.import_items(items)
     assert (first.added, first.existing, len(first.rejected)) == (3, 0, 1)
     assert first.rejected[0].index == 2
-    assert any(p.path == "name" for p in first.rejected[0].problems)
+    assert [p.path for p in first.rejected[0].problems] == ["version"]
     head = registry.store.head()
     again = registry.context.importer.import_items(items)
     assert (again.added, again.existing, len(again.rejected)) == (0, 3, 1)

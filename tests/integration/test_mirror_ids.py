@@ -1,25 +1,26 @@
-"""Ids of mirrored entries are derived from names, so they stay the same when an entry moves
-between upstreams. If a derived id is in use already (a server renamed here away from that
-name), the new server and versions get random ids instead, and the merge goes on. Many new
-names at once are written in parts (prepared in a thread): none lost. On both backends."""
+"""Ids of entries from an upstream without ids are derived from the upstream and the name, so
+they are the same at every re-sync and in every mirror of that upstream. If a derived id is
+in use already (a server renamed here away from that name), the new server and versions get
+random ids instead, and the merge goes on. Many new names at once are written in parts
+(prepared in a thread): none lost. On both backends."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import orjson
 
+from registrum.core.stable_ids import derived_server_id, origin_of
 from registrum.services import mirror as mirror_module
 from tests.factories import server_json
 
 
 def test_derived_ids_in_use_give_random_ones(registry, tmp_path) -> None:
     name = "com.example/collides"
-    taken_server = str(uuid.uuid5(mirror_module._IDS, name))
+    dump = tmp_path / "dump.json"
+    taken_server = derived_server_id(origin_of(str(dump)), name)
     with registry.store.write() as tx:
         tx.create_servers([(taken_server, "com.example/elsewhere", datetime(2026, 1, 1), None)])
-    dump = tmp_path / "dump.json"
     dump.write_bytes(orjson.dumps([server_json(name, "1.0.0"), server_json(name, "2.0.0")]))
     service = registry.context.mirror
     service.add("dump", str(dump), "file")
@@ -44,4 +45,19 @@ def test_many_new_names_are_written_in_parts(registry, tmp_path) -> None:
         latest = registry.store.find_latest(f"com.example/p{i:04d}", include_deleted=True)
         assert latest is not None
         assert latest.version == ("1.1.0" if i % 5 == 0 else "1.0.0")
-        assert latest.server_id == str(uuid.uuid5(mirror_module._IDS, f"com.example/p{i:04d}"))
+        expected = derived_server_id(origin_of(str(dump)), f"com.example/p{i:04d}")
+        assert latest.server_id == expected
+
+
+def test_derived_ids_depend_on_the_upstream_not_on_how_its_url_is_written() -> None:
+    name = "com.example/tools"
+    same = [
+        "https://registry.example.com",
+        "https://Registry.Example.com/",
+        "http://registry.example.com/v0.1",
+        "https://registry.example.com/v0/",
+    ]
+    assert len({derived_server_id(origin_of(url), name) for url in same}) == 1
+    other = derived_server_id(origin_of("https://other.example.com"), name)
+    assert other != derived_server_id(origin_of(same[0]), name)
+    assert derived_server_id(origin_of(same[0]), "com.example/else") != other

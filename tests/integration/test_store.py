@@ -42,7 +42,7 @@ def test_migrating_twice_is_a_no_op(registry):
     storage_engine.migrate(registry.engine)
     storage_engine.migrate(registry.engine)
     with registry.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0009"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0010"
 
 
 def test_sessions_are_set_up_for_durability_and_utc(registry):
@@ -415,4 +415,58 @@ def test_migration_0009_points_each_version_at_its_search_row(tmp_path):
             text("SELECT version_id, description FROM search_index ORDER BY 1")
         ).all()
     assert rows == [("v1", "mountain passes"), ("v2", "tides")]
+    engine.dispose()
+
+
+def test_migration_0010_downgrades_in_place_and_upgrades_again(blank_database_url):
+    """0010's columns go and come back without touching the rows around them (both
+    backends); a version's origin updatedAt is served in place of its own."""
+    from datetime import datetime
+
+    import orjson
+    from alembic import command
+
+    from registrum.core.records import NewVersion
+    from registrum.core.status import Status
+    from registrum.storage.repositories import SqlServerStore
+
+    engine = storage_engine.create(blank_database_url)
+    storage_engine.migrate(engine)
+    store = SqlServerStore(engine)
+    at, origin = datetime(2026, 3, 1), datetime(2025, 10, 1, 12, 30)
+    with store.write() as tx:
+        tx.create_server("s1", "io.github.alice/weather", at)
+        tx.insert_version(
+            NewVersion(
+                server_id="s1",
+                version_id="v1",
+                name="io.github.alice/weather",
+                version="1.0.0",
+                description="Tides",
+                body=orjson.dumps(server_json(version="1.0.0")).decode(),
+                status=Status.ACTIVE,
+                status_message=None,
+                status_changed_at=at,
+                published_at=at,
+                updated_at=at,
+                is_latest=True,
+                warnings='[{"rule":"r","path":"p","message":"m"}]',
+                origin_updated_at=origin,
+            )
+        )
+    [view] = list(store.iter_all())
+    assert (view.updated_at, view.warnings) == (origin, '[{"rule":"r","path":"p","message":"m"}]')
+    store.close()
+    config = storage_engine.alembic_config(engine)
+    command.downgrade(config, "0009")
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT id, version, updated_at FROM server_versions")).one()
+        columns = set(conn.execute(text("SELECT * FROM server_versions")).keys())
+    assert (row[0], row[1]) == ("v1", "1.0.0")
+    assert not {"warnings", "origin_updated_at"} & columns
+    command.upgrade(config, "head")
+    store = SqlServerStore(engine)
+    [view] = list(store.iter_all())
+    assert (view.version_id, view.updated_at, view.warnings) == ("v1", at, None)
+    store.close()
     engine.dispose()

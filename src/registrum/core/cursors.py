@@ -39,6 +39,10 @@ def _opaque(text: str) -> str | None:
     # A name always holds a '/' before the separator: this tells a decoded cursor from a
     # string that merely happens to be valid base64.
     name, sep, _ = decoded.partition(_SEPARATOR)
+    # Nor does a cursor this registry emitted hold NUL (no stored name or version can, and
+    # PostgreSQL would refuse the parameter): such a string is read as sent.
+    if "\x00" in decoded:
+        return None
     return decoded if sep and "/" in name else None
 
 

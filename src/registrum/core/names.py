@@ -35,12 +35,18 @@ def name_problems(name: str, path: str = "name") -> list[Problem]:
                 path,
                 f"name must be {NAME_MIN} to {NAME_MAX} characters long (it has {len(name)})",
                 name,
+                rule="name-length",
             )
         ]
     slashes = name.count("/")
     if slashes == 0:
         return [
-            Problem(path, f"name has no '/' separating namespace and server name: {NAME_FIX}", name)
+            Problem(
+                path,
+                f"name has no '/' separating namespace and server name: {NAME_FIX}",
+                name,
+                rule="name-format",
+            )
         ]
     if slashes > 1:
         return [
@@ -48,6 +54,7 @@ def name_problems(name: str, path: str = "name") -> list[Problem]:
                 path,
                 f"name has {slashes} '/' characters but must have exactly one: {NAME_FIX}",
                 name,
+                rule="name-format",
             )
         ]
     namespace, server = split_name(name)
@@ -60,6 +67,7 @@ def name_problems(name: str, path: str = "name") -> list[Problem]:
                 "contain only letters, digits, '.' and '-', and must start and end with a "
                 f"letter or digit; {NAME_FIX}",
                 name,
+                rule="namespace-format",
             )
         )
     if not SERVER_PART_RE.fullmatch(server):
@@ -70,6 +78,7 @@ def name_problems(name: str, path: str = "name") -> list[Problem]:
                 "contain only letters, digits, '.', '_' and '-', and must start and end with a "
                 "letter or digit",
                 name,
+                rule="server-name-format",
             )
         )
     return problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -151,6 +151,17 @@ class WriteSession(Protocol):
 
     def server_ids_in_use(self, ids: Sequence[str]) -> set[str]: ...
 
+    def staged_names_of_servers(
+        self, upstream: str, server_ids: Sequence[str]
+    ) -> dict[str, set[str]]:
+        """The names under which ``upstream``'s staged entries carry each of these (upstream)
+        server ids: where a server renamed upstream now is."""
+        ...
+
+    def servers_by_id(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """(name, upstream) of each of these servers that exists here."""
+        ...
+
     def pending_names(self, limit: int) -> list[str]:
         """Names whose staged entries changed since they were last merged (``stage`` and
         ``unstage`` mark them)."""
@@ -179,7 +190,7 @@ class IdentityProvider(Protocol):
 
 
 class PackageVerifier(Protocol):
-    """Proves that one package belongs to a server by asking its package registry (SPEC §7).
+    """Proves that one package belongs to a server by asking its package registry.
 
     ``verify`` returns when the package exists and names ``server_name``, and otherwise
     raises :class:`~registrum.core.errors.PackageOwnershipError` (the publisher must change
@@ -257,6 +268,8 @@ class UpstreamBatch:
     checkpoint: dict[str, Any]
     done: int
     total: int | None = None
+    # Items the upstream served that cannot be stored at all, each with why (core/ingest.py).
+    refused: list[str] = field(default_factory=list)
 
 
 class KnownKeys(Protocol):

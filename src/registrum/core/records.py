@@ -26,6 +26,11 @@ class NewVersion:
     remote_urls: tuple[str, ...] = ()
     previous_names: str | None = None  # the server's earlier names (JSON array), if any
     source: str | None = None  # a mirrored version's provenance (JSON object)
+    # An ingested version's deviations from today's publish rules (JSON array; core/ingest.py).
+    warnings: str | None = None
+    # The updatedAt its origin (upstream or import) served, served here in place of
+    # ``updated_at`` (which stays this registry's own time, for updated_since filtering).
+    origin_updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,14 @@ class VersionUpdate:
     remote_urls: tuple[str, ...] | None = None
     # A mirrored version's provenance (JSON object); None leaves it as it is.
     source: str | None = None
+    # With a new body from an upstream: its deviations (JSON array or None) and the server's
+    # previous names there (JSON array or None); both written only with ``ingested``.
+    ingested: bool = False
+    warnings: str | None = None
+    previous_names: str | None = None
+    # The updatedAt the origin served; always written (None: serve ``updated_at``), since any
+    # change made here makes this registry's time the one to serve.
+    origin_updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +165,13 @@ class UpstreamEntry:
     status_changed_at: datetime
     upstream_updated_at: datetime | None = None
     upstream_seq: int | None = None
+    # The upstream's isLatest flag (None: it gave none), and, from a Registrum upstream, its
+    # stable ids and the server's previous names (JSON array), carried down a chain.
+    is_latest: bool | None = None
+    server_id: str | None = None
+    version_id: str | None = None
+    previous_names: str | None = None
+    warnings: str | None = None  # deviations from today's publish rules (JSON array)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from registrum.core import wire
-from registrum.core.errors import DocumentInvalidError, InvalidInputError, Problem
+from registrum.core.errors import DocumentInvalidError, Problem
+from registrum.core.json_input import parse_json as parse_json  # where bodies are decoded
 from registrum.core.names import name_problems
 from registrum.core.server_json import (
     Argument,
@@ -85,17 +86,6 @@ class ValidationReport:
                 self.errors,
             )
         return self.document
-
-
-def parse_json(data: bytes | str) -> Any:
-    """Decode a request body, with a message that says where the JSON breaks."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"body is not valid JSON: {exc}; send a UTF-8 JSON object",
-            [Problem("", f"not valid JSON: {exc}")],
-        ) from exc
 
 
 # Far deeper than any server.json needs, and far below what the model and the JSON encoder
@@ -217,7 +207,7 @@ def _https_problem(path: str, value: Any, what: str) -> list[Problem]:
         return []
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.netloc:
-        return [Problem(path, f"{what} must be an absolute https:// URL", value)]
+        return [Problem(path, f"{what} must be an absolute https:// URL", value, rule="https-url")]
     return []
 
 
@@ -262,6 +252,7 @@ def _argument_problems(arg: Any, path: str) -> list[Problem]:
                     path,
                     "a positional argument needs 'valueHint' (a label such as 'file_path') "
                     "or 'value': add one of them",
+                    rule="positional-argument-value",
                 )
             )
     elif kind == "named":
@@ -271,12 +262,17 @@ def _argument_problems(arg: Any, path: str) -> list[Problem]:
                 Problem(
                     f"{path}.name",
                     "'name' is required for a named argument: add the flag, such as '--port'",
+                    rule="named-argument-name",
                 )
             )
         elif isinstance(name, str):
             if not name:
                 problems.append(
-                    Problem(f"{path}.name", "a named argument's name must not be empty")
+                    Problem(
+                        f"{path}.name",
+                        "a named argument's name must not be empty",
+                        rule="named-argument-name",
+                    )
                 )
             elif _NAMED_ARG_FORBIDDEN.search(name):
                 problems.append(
@@ -285,6 +281,7 @@ def _argument_problems(arg: Any, path: str) -> list[Problem]:
                         f"named argument name '{name}' must not contain spaces, '<', '>' or '$': "
                         "give only the flag, such as '--port'",
                         name,
+                        rule="named-argument-name",
                     )
                 )
             else:
@@ -297,6 +294,7 @@ def _argument_problems(arg: Any, path: str) -> list[Problem]:
                                 f"{member} '{v}' repeats the flag name '{name}': give only the "
                                 f"value (for example '8080', not '{name}=8080')",
                                 v,
+                                rule="named-argument-value",
                             )
                         )
     return problems
@@ -309,7 +307,12 @@ def _package_problems(pkg: Any, path: str) -> list[Problem]:
     identifier = pkg.get("identifier")
     if isinstance(identifier, str) and re.search(r"\s", identifier):
         problems.append(
-            Problem(f"{path}.identifier", "package identifier must not contain spaces", identifier)
+            Problem(
+                f"{path}.identifier",
+                "package identifier must not contain spaces",
+                identifier,
+                rule="package-identifier",
+            )
         )
     version = pkg.get("version")
     if isinstance(version, str):
@@ -338,6 +341,7 @@ def _package_problems(pkg: Any, path: str) -> list[Problem]:
                     "a stdio transport has no url: remove 'url', or use type "
                     "'streamable-http' or 'sse'",
                     _scalar(url),
+                    rule="transport-url",
                 )
             )
         elif kind in ("streamable-http", "sse"):
@@ -346,6 +350,7 @@ def _package_problems(pkg: Any, path: str) -> list[Problem]:
                     Problem(
                         f"{path}.transport.url",
                         f"a '{kind}' transport needs a url such as 'http://localhost:{{port}}/mcp'",
+                        rule="transport-url",
                     )
                 )
             elif isinstance(url, str):
@@ -358,6 +363,7 @@ def _package_problems(pkg: Any, path: str) -> list[Problem]:
                                 "this package's environment variables, argument names or "
                                 "valueHints",
                                 url,
+                                rule="transport-url-variable",
                             )
                         )
     return problems
@@ -380,6 +386,7 @@ def _remote_problems(remote: Any, path: str) -> list[Problem]:
                     f"url variable '{{{var}}}' is not declared: add it to this remote's "
                     "'variables', or replace it with a literal value",
                     url,
+                    rule="remote-url-variable",
                 )
             )
     # Hosts are checked with template variables replaced, so 'https://{host}/mcp' passes.
@@ -387,7 +394,12 @@ def _remote_problems(remote: Any, path: str) -> list[Problem]:
     parts = urlsplit(concrete)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         problems.append(
-            Problem(f"{path}.url", "remote url must be an absolute http:// or https:// URL", url)
+            Problem(
+                f"{path}.url",
+                "remote url must be an absolute http:// or https:// URL",
+                url,
+                rule="remote-url",
+            )
         )
     elif parts.hostname in _LOCAL_HOSTS or parts.hostname.endswith(".localhost"):
         problems.append(
@@ -396,6 +408,7 @@ def _remote_problems(remote: Any, path: str) -> list[Problem]:
                 "a remote url must be publicly reachable, not localhost: use the public "
                 "address clients connect to",
                 url,
+                rule="remote-url-local",
             )
         )
     return problems
@@ -414,6 +427,7 @@ def _repository_problems(repo: Any) -> list[Problem]:
                     "repository.url",
                     f"a '{source}' repository url must look like 'https://{source}.com/owner/repo'",
                     url,
+                    rule="repository-url",
                 )
             )
     subfolder = repo.get("subfolder")
@@ -426,6 +440,7 @@ def _repository_problems(repo: Any) -> list[Problem]:
                     "subfolder must be a clean relative path inside the repository, such as "
                     "'src/weather' (no leading '/', no '..')",
                     subfolder,
+                    rule="repository-subfolder",
                 )
             )
     return problems
@@ -441,6 +456,7 @@ def _meta_problems(doc: dict[str, Any]) -> tuple[list[Problem], list[Problem]]:
             f"_meta.{key}",
             f"'_meta.{key}' will be dropped: only '{wire.PUBLISHER_META}' is kept at publish",
             severity="warning",
+            rule="meta-dropped",
         )
         for key in meta
         if key != wire.PUBLISHER_META
@@ -448,7 +464,9 @@ def _meta_problems(doc: dict[str, Any]) -> tuple[list[Problem], list[Problem]]:
     provided = meta.get(wire.PUBLISHER_META)
     if provided is not None:
         if not isinstance(provided, dict):
-            errors.append(Problem(f"_meta.{wire.PUBLISHER_META}", "must be an object"))
+            errors.append(
+                Problem(f"_meta.{wire.PUBLISHER_META}", "must be an object", rule="publisher-meta")
+            )
         else:
             size = len(orjson.dumps(provided))
             if size > wire.PUBLISHER_META_MAX_BYTES:
@@ -457,6 +475,7 @@ def _meta_problems(doc: dict[str, Any]) -> tuple[list[Problem], list[Problem]]:
                         f"_meta.{wire.PUBLISHER_META}",
                         f"publisher-provided extension exceeds 4KB limit ({size} bytes): "
                         "move large data elsewhere and link to it",
+                        rule="publisher-meta-size",
                     )
                 )
     return errors, warnings
@@ -471,7 +490,11 @@ def semantic_problems(doc: dict[str, Any], non_current_schema: str = "error") ->
     version = doc.get("version")
     if version == "":
         problems.append(
-            Problem("version", "version must not be empty: give the exact version, e.g. '1.0.0'")
+            Problem(
+                "version",
+                "version must not be empty: give the exact version, e.g. '1.0.0'",
+                rule="version-empty",
+            )
         )
     if isinstance(version, str):
         problems += version_problems(version, "version")
@@ -483,12 +506,17 @@ def semantic_problems(doc: dict[str, Any], non_current_schema: str = "error") ->
                     "version",
                     "version must not contain control characters such as a newline or a tab",
                     version,
+                    rule="version-control-characters",
                 )
             )
     title = doc.get("title")
     if isinstance(title, str) and title and not title.strip():
         problems.append(
-            Problem("title", "title must not be only whitespace: remove it or fill it in")
+            Problem(
+                "title",
+                "title must not be only whitespace: remove it or fill it in",
+                rule="title-blank",
+            )
         )
     problems += _https_problem("websiteUrl", doc.get("websiteUrl"), "websiteUrl")
     problems += _repository_problems(doc.get("repository"))
@@ -582,14 +610,28 @@ def _nul_problems(value: Any, path: str = "") -> list[Problem]:
     server.json needs one: refuse it anywhere, ``_meta`` included."""
     if isinstance(value, str):
         if "\x00" in value:
-            return [Problem(path, "must not contain the NUL character (\\u0000)", kind="schema")]
+            return [
+                Problem(
+                    path,
+                    "must not contain the NUL character (\\u0000)",
+                    kind="schema",
+                    rule="nul-character",
+                )
+            ]
         return []
     problems: list[Problem] = []
     if isinstance(value, dict):
         for key, member in value.items():
             sub = f"{path}.{key}" if path else str(key)
             if "\x00" in str(key):
-                problems.append(Problem(sub, "member names must not contain NUL", kind="schema"))
+                problems.append(
+                    Problem(
+                        sub,
+                        "member names must not contain NUL",
+                        kind="schema",
+                        rule="nul-character",
+                    )
+                )
             problems += _nul_problems(member, sub)
     elif isinstance(value, list):
         for i, item in enumerate(value):
@@ -664,7 +706,11 @@ def validate_server_json(raw: Any, *, non_current_schema: str = "error") -> Vali
     deep = too_deep(raw)
     if deep is not None:
         return ValidationReport(
-            errors=[Problem(deep, f"nested more than {MAX_DEPTH} levels deep", kind="json")]
+            errors=[
+                Problem(
+                    deep, f"nested more than {MAX_DEPTH} levels deep", kind="json", rule="too-deep"
+                )
+            ]
         )
     document, structural = _structural(raw)
     reported = {p.path for p in structural}

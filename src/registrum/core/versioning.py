@@ -1,4 +1,4 @@
-"""Version strings and the official ``isLatest`` rules (SPEC §8).
+"""Version strings and the official ``isLatest`` rules.
 
 The registry's notion of "semver" is deliberately its own simplified test, not full SemVer 2.0:
 ``1.0.0-pre-release`` (two hyphens) and anything with ``+build`` metadata are *not* semver here,
@@ -175,6 +175,7 @@ def version_problems(version: str, path: str) -> list[Problem]:
                 "'latest' is a reserved version string: give the exact version being published, "
                 "for example '1.0.0'",
                 version,
+                rule="version-latest-reserved",
             )
         ]
     if is_version_range(version):
@@ -184,6 +185,7 @@ def version_problems(version: str, path: str) -> list[Problem]:
                 f"'{version}' looks like a version range; give one exact version, "
                 "for example '1.2.3' instead of '^1.2.3' or '1.x'",
                 version,
+                rule="version-range",
             )
         ]
     return []

@@ -46,6 +46,8 @@ VERSION_ID: Final = "versionId"
 SEQ: Final = "seq"
 PREVIOUS_NAMES: Final = "previousNames"
 SOURCE: Final = "source"
+# Rules of today's publish that an imported or mirrored version breaks (core/ingest.py).
+WARNINGS: Final = "warnings"
 
 # The change feed and transfer offers (extension endpoints).
 CHANGES: Final = "changes"
@@ -102,6 +104,7 @@ class VersionView:
     seq: int = 0  # of the last change-log entry about this version
     previous_names: str | None = None  # the server's earlier names: a JSON array, or None
     source: str | None = None  # a mirrored version's provenance: a JSON object, or None
+    warnings: str | None = None  # an ingested version's deviations: a JSON array, or None
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -149,6 +152,8 @@ def registry_meta(view: VersionView) -> dict[str, Any]:
         meta[PREVIOUS_NAMES] = orjson.Fragment(view.previous_names)
     if view.source is not None:
         meta[SOURCE] = orjson.Fragment(view.source)
+    if view.warnings is not None:
+        meta[WARNINGS] = orjson.Fragment(view.warnings)
     return meta
 
 

@@ -1,15 +1,18 @@
 """Import and export of whole registries (the operator's ``registrum import`` / ``export``).
 
 An import item is either a bare server.json document or a ServerResponse envelope
-(``{"server": ..., "_meta": ...}``), as the list endpoint and ``export`` produce. Envelopes
-keep their status, status message, timestamps and Registrum ids; bare documents are
-published now. Items already present (same name and version) are left as they are, so an
-import can be run again safely.
+(``{"server": ..., "_meta": ...}``), as the list endpoint and ``export`` produce. Documents
+are stored as they were served, even where they break today's publish rules (each rule they
+break is recorded on the version); only what cannot be stored at all is refused, and
+reported. Envelopes keep their status, status message, timestamps, isLatest and Registrum
+ids; bare documents are published now. Items already present (same name and version) are
+left as they are, so an import can be run again safely.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,16 +22,14 @@ import orjson
 
 from registrum.core import wire
 from registrum.core.errors import Problem, RemoteUrlTakenError, StateConflictError
-from registrum.core.names import is_valid_name
+from registrum.core.ingest import Deviation, Refusal, count_deviations, deviations_json, ingest
 from registrum.core.permissions import SYSTEM, Principal
 from registrum.core.ports import ServerStore, WriteSession
 from registrum.core.records import Change, ChangeKind, NewVersion
 from registrum.core.status import Status
-from registrum.core.validation import remote_urls_of, validate_server_json
 from registrum.core.versioning import Candidate, pick_latest
 from registrum.core.wire import VersionView
 from registrum.services.clock import Clock, IdFactory, new_id, utc_now
-from registrum.services.documents import canonical_body
 from registrum.services.remotes import require_free
 from registrum.services.renames import claim_name
 
@@ -47,6 +48,8 @@ class ImportResult:
     added: int = 0
     existing: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    # Versions kept although today's publish would refuse them, by rule (core/ingest.py).
+    deviations: Counter[str] = field(default_factory=Counter)
 
     @property
     def seen(self) -> int:
@@ -69,13 +72,15 @@ class _Item:
     version_id: str | None
     remote_urls: tuple[str, ...]
     previous_names: str | None = None
+    is_latest: bool | None = None  # the source's isLatest flag, when it gave one
+    deviations: tuple[Deviation, ...] = ()
 
 
 def _previous_names(value: Any) -> str | None:
-    """An exported ``previousNames``, kept when it is a list of valid names."""
+    """An exported ``previousNames``, kept when it is a list of strings."""
     if not isinstance(value, list) or not value:
         return None
-    if not all(isinstance(n, str) and is_valid_name(n) for n in value):
+    if not all(isinstance(n, str) for n in value):
         return None
     return orjson.dumps(value).decode()
 
@@ -89,28 +94,31 @@ def _uuid(value: Any) -> str | None:
         return None
 
 
+def _member(meta: Any, key: str) -> dict[str, Any]:
+    value = meta.get(key) if isinstance(meta, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
 def _prepare(index: int, raw: Any) -> _Item | Rejected:
     envelope = isinstance(raw, dict) and isinstance(raw.get(wire.SERVER), dict)
     document = raw[wire.SERVER] if envelope else raw
-    report = validate_server_json(document, non_current_schema="warning")
-    name = document.get("name") if isinstance(document, dict) else None
-    if not report.ok or report.document is None:
-        return Rejected(index, name if isinstance(name, str) else None, tuple(report.errors))
-    detail = report.document
+    taken = ingest(document)
+    if isinstance(taken, Refusal):
+        problem = Problem(taken.path, f"cannot be stored: {taken.reason}")
+        return Rejected(index, taken.name, (problem,))
     meta = raw.get(wire.META) if envelope else None
-    official = meta.get(wire.OFFICIAL_META) if isinstance(meta, dict) else None
-    ours = meta.get(wire.REGISTRUM_META) if isinstance(meta, dict) else None
-    official = official if isinstance(official, dict) else {}
-    ours = ours if isinstance(ours, dict) else {}
+    official = _member(meta, wire.OFFICIAL_META)
+    ours = _member(meta, wire.REGISTRUM_META)
     status_value = official.get(wire.STATUS)
     status = Status(status_value) if status_value in {s.value for s in Status} else Status.ACTIVE
     message = official.get(wire.STATUS_MESSAGE)
+    is_latest = official.get(wire.IS_LATEST)
     return _Item(
         index=index,
-        name=detail.name,
-        version=detail.version,
-        description=detail.description,
-        body=canonical_body(detail),
+        name=taken.name,
+        version=taken.version,
+        description=taken.description,
+        body=taken.body,
         status=status,
         status_message=message if isinstance(message, str) and status != Status.ACTIVE else None,
         published_at=wire.parse_time(official.get(wire.PUBLISHED_AT)),
@@ -118,8 +126,10 @@ def _prepare(index: int, raw: Any) -> _Item | Rejected:
         updated_at=wire.parse_time(official.get(wire.UPDATED_AT)),
         server_id=_uuid(ours.get(wire.SERVER_ID)),
         version_id=_uuid(ours.get(wire.VERSION_ID)),
-        remote_urls=remote_urls_of(detail),
+        remote_urls=taken.remote_urls,
         previous_names=_previous_names(ours.get(wire.PREVIOUS_NAMES)),
+        is_latest=is_latest if isinstance(is_latest, bool) else None,
+        deviations=taken.deviations,
     )
 
 
@@ -132,6 +142,16 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[tuple[int, Any]]]
             batch = []
     if batch:
         yield batch
+
+
+def _taken_remote(tx: WriteSession, server_id: str, urls: tuple[str, ...]) -> list[Deviation]:
+    """Remote URLs another live server names already. Publishing refuses them; an import
+    keeps the version (the source served both) and records the clash."""
+    try:
+        require_free(tx, server_id, urls)
+    except RemoteUrlTakenError as exc:
+        return [Deviation("remote-url-taken", p.path, p.message) for p in exc.problems]
+    return []
 
 
 class ImportService:
@@ -149,6 +169,8 @@ class ImportService:
         principal: Principal = SYSTEM,
         progress: Callable[[ImportResult], None] | None = None,
     ) -> ImportResult:
+        """Store every item that can be stored, as it was served: its timestamps, status,
+        isLatest and ids kept, and every rule of today's publish it breaks recorded on it."""
         result = ImportResult()
         for batch in _batches(items, BATCH):
             prepared: list[_Item] = []
@@ -166,8 +188,9 @@ class ImportService:
 
     def _store_batch(self, items: list[_Item], principal: Principal, result: ImportResult) -> None:
         with self._store.write(*{i.name for i in items}) as tx:
-            # Per server, the versions this batch adds: (version id, candidate for latest).
-            added: dict[str, list[tuple[str, Candidate]]] = {}
+            # Per server, the versions this batch adds: (version id, candidate for latest,
+            # the source's isLatest flag).
+            added: dict[str, list[tuple[str, Candidate, bool | None]]] = {}
             for item in items:
                 now = self._clock()
                 server_id = tx.find_server_id(item.name)
@@ -187,12 +210,9 @@ class ImportService:
                 elif tx.find(server_id, item.version) is not None:
                     result.existing += 1
                     continue
+                deviations = list(item.deviations)
                 if item.status != Status.DELETED:
-                    try:
-                        require_free(tx, server_id, item.remote_urls)
-                    except RemoteUrlTakenError as exc:
-                        result.rejected.append(Rejected(item.index, item.name, exc.problems))
-                        continue
+                    deviations += _taken_remote(tx, server_id, item.remote_urls)
                 version_id = (
                     item.version_id
                     if item.version_id and not tx.version_id_in_use(item.version_id)
@@ -211,10 +231,14 @@ class ImportService:
                         status_message=item.status_message,
                         status_changed_at=item.status_changed_at or published,
                         published_at=published,
-                        updated_at=item.updated_at or now,
+                        # This registry's time of the change (what updated_since filters
+                        # on); the source's updatedAt is served.
+                        updated_at=now,
                         is_latest=False,
                         remote_urls=item.remote_urls,
                         previous_names=item.previous_names,
+                        warnings=deviations_json(deviations),
+                        origin_updated_at=item.updated_at,
                     )
                 )
                 tx.append_change(
@@ -230,21 +254,34 @@ class ImportService:
                 )
                 deleted = item.status == Status.DELETED
                 added.setdefault(server_id, []).append(
-                    (version_id, Candidate(item.version, published, deleted))
+                    (version_id, Candidate(item.version, published, deleted), item.is_latest)
                 )
+                count_deviations(result.deviations, deviations)
                 result.added += 1
             for server_id, news in added.items():
                 _settle_latest(tx, server_id, news)
 
 
-def _settle_latest(tx: WriteSession, server_id: str, news: list[tuple[str, Candidate]]) -> None:
-    """Give the latest flag to the greatest of the current holder and the versions just added.
+def _settle_latest(
+    tx: WriteSession, server_id: str, news: list[tuple[str, Candidate, bool | None]]
+) -> None:
+    """Give the latest flag to the version the source flagged isLatest, if one of those just
+    added is; else, when the source flagged none of them (bare documents), to the greatest
+    of the current holder and the versions just added.
 
-    Enough because the holder is already the greatest live version (or, when every version
-    is deleted, the greatest deleted one), so no other stored version can win; it saves
-    reading every version of a large server once per batch."""
+    The source's flag wins because the official registry decides isLatest at each publish,
+    which can differ from what the rules give for the versions alone. Comparing with the
+    holder is enough because it is already the greatest live version (or, when every
+    version is deleted, the greatest deleted one); it saves reading every version of a
+    large server once per batch."""
+    flagged = [vid for vid, _, is_latest in news if is_latest]
+    if flagged:
+        tx.set_latest(server_id, flagged[-1])
+        return
     holder = tx.latest(server_id)
-    pool = list(news)
+    if holder is not None and all(is_latest is False for _, _, is_latest in news):
+        return  # the source says none of these is latest: the holder stays
+    pool = [(vid, candidate) for vid, candidate, _ in news]
     if holder is not None:
         deleted = holder.status == Status.DELETED.value
         pool.append((holder.version_id, Candidate(holder.version, holder.published_at, deleted)))

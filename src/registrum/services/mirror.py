@@ -28,6 +28,7 @@ import re
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ from typing import Any, Final
 import orjson
 
 from registrum.core.errors import InvalidInputError, NotFoundError, Problem, StateConflictError
+from registrum.core.ingest import count_stored, indexed_description, remote_urls
 from registrum.core.policy import Decision, Policy, Subject, subject_of
 from registrum.core.ports import (
     KnownKeys,
@@ -55,11 +57,13 @@ from registrum.core.records import (
     Upstream,
     VersionUpdate,
 )
+from registrum.core.stable_ids import derived_server_id, derived_version_id, origin_of
 from registrum.core.status import Status
 from registrum.core.versioning import Candidate, pick_latest
 from registrum.core.wire import VersionView
 from registrum.services.clock import Clock, utc_now
 from registrum.services.latest import recompute_latest
+from registrum.services.renames import DEFAULT_COOL_OFF, move_server
 
 UPSTREAM_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 DEFAULT_INTERVAL: Final = 300
@@ -78,9 +82,6 @@ STAGE_ENTRIES: Final = 5000
 STAGE_BATCHES: Final = 4
 # A long sync serves what it has read every this many entries, not only at the end.
 MERGE_EVERY: Final = 200_000
-# Served ids of mirrored entries are derived from the name (and version), so that they stay
-# the same when the entry moves to another upstream or is merged again.
-_IDS: Final = uuid.UUID("6f1d1c1e-5c38-4d61-9a62-3c1e0b8f0b7a")
 
 # What a policy without rules is given to decide: its default decides alone.
 _NO_SUBJECT: Final = Subject("")
@@ -98,6 +99,10 @@ class SyncReport:
     total: int | None = None
     seconds: float = 0.0
     error: str | None = None
+    # Entries kept although today's publish would refuse them, by rule (core/ingest.py).
+    deviations: Counter[str] = field(default_factory=Counter)
+    # Items the upstream served that cannot be stored at all, each with why.
+    refused: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -186,17 +191,32 @@ def grouped(
         yield group
 
 
-def _remote_urls(body: Any) -> tuple[str, ...]:
-    remotes = body.get("remotes") if isinstance(body, dict) else None
-    if not isinstance(remotes, list):
-        return ()
-    urls = (r.get("url") for r in remotes if isinstance(r, dict))
-    return tuple(dict.fromkeys(u for u in urls if isinstance(u, str)))
+def _server_id(staged: StagedEntry) -> str:
+    """The served id of a server new here: its upstream's (a Registrum upstream serves
+    one), else derived from the upstream and the name."""
+    entry = staged.entry
+    return entry.server_id or derived_server_id(origin_of(staged.url), entry.name)
 
 
-def _description(body: Any) -> str:
-    description = body.get("description") if isinstance(body, dict) else None
-    return description if isinstance(description, str) else ""
+def _version_id(staged: StagedEntry) -> str:
+    entry = staged.entry
+    return entry.version_id or derived_version_id(origin_of(staged.url), entry.name, entry.version)
+
+
+def _origin_updated_at(staged: StagedEntry, status: str) -> datetime | None:
+    """The upstream's updatedAt is served while the version is served as the upstream serves
+    it; hidden by this registry's policy, it changed here, now."""
+    return staged.entry.upstream_updated_at if status == staged.entry.status else None
+
+
+def _flagged_latest(shown: Iterable[tuple[StagedEntry, str]]) -> str | None:
+    """The version the upstream flags isLatest, when it is served as the upstream serves it:
+    the upstream's own choice is kept (it may differ from what the rules would compute from
+    the versions alone: the official registry decides at each publish)."""
+    flagged = [
+        s.entry.version for s, status in shown if s.entry.is_latest and status == s.entry.status
+    ]
+    return flagged[-1] if flagged else None
 
 
 def _new_version(
@@ -218,17 +238,20 @@ def _new_version(
         version_id=version_id,
         name=entry.name,
         version=entry.version,
-        description=_description(body),
+        description=indexed_description(body),
         body=entry.body,
         status=Status(status),
         status_message=message,
         status_changed_at=entry.status_changed_at,
         published_at=entry.published_at,
-        # When this registry's copy changed: what its own updated_since readers need.
+        # When this registry's copy changed: what its own updated_since filters on.
         updated_at=now,
         is_latest=is_latest,
-        remote_urls=_remote_urls(body),
+        remote_urls=remote_urls(body),
+        previous_names=entry.previous_names,
         source=_source(staged),
+        warnings=entry.warnings,
+        origin_updated_at=_origin_updated_at(staged, status),
     )
 
 
@@ -263,16 +286,19 @@ def _prepare_new(
             if s.upstream == winner:
                 chosen[s.entry.version] = (s, body, ok)
         shown = [(s, body, _served_status(s, ok)) for s, body, ok in chosen.values()]
-        pool = [
-            Candidate(s.entry.version, s.entry.published_at, status == Status.DELETED.value)
-            for s, _, (status, _) in shown
-        ]
-        latest = pick_latest(pool, key=lambda c: c)
-        server_id = str(uuid.uuid5(_IDS, name))
+        latest = _flagged_latest((s, status) for s, _, (status, _) in shown)
+        if latest is None:
+            pool = [
+                Candidate(s.entry.version, s.entry.published_at, status == Status.DELETED.value)
+                for s, _, (status, _) in shown
+            ]
+            computed = pick_latest(pool, key=lambda c: c)
+            latest = computed.version if computed is not None else None
+        server_id = _server_id(shown[0][0])
         out.servers.append((server_id, name, now, winner))
         for s, body, (status, message) in shown:
-            version_id = str(uuid.uuid5(_IDS, f"{name}\n{s.entry.version}"))
-            is_latest = latest is not None and s.entry.version == latest.version
+            version_id = _version_id(s)
+            is_latest = s.entry.version == latest
             out.versions.append(
                 _new_version(server_id, version_id, s, status, message, now, is_latest, body)
             )
@@ -431,6 +457,10 @@ class MirrorService:
                         tx.unstage(name, batch.removed)
                     last = group[-1]
                     tx.record_sync(name, orjson.dumps(last.checkpoint).decode(), now, None)
+                for batch in group:
+                    report.refused += batch.refused
+                    for entry in batch.entries:
+                        count_stored(report.deviations, entry.warnings)
                 staged = sum(len(batch.entries) for batch in group)
                 report.fetched += staged
                 report.done, report.total = last.done, last.total
@@ -554,6 +584,11 @@ class MirrorService:
         # Looked up for the whole chunk at once: per name, these were most of a merge's time.
         owners = tx.server_upstreams(names)
         staged = tx.staged_for_names(names)
+        moved = self._follow_renames(tx, names, owners, staged, actor)
+        if moved:
+            names = sorted({*names, *moved})
+            owners = tx.server_upstreams(names)
+            staged = tx.staged_for_names(names)
         policy = self.policy  # once a chunk: reading it may look at the policy file
         changed = 0
         new: list[tuple[str, list[StagedEntry]]] = []
@@ -565,6 +600,73 @@ class MirrorService:
                 changed += self._merge_one(tx, name, actor, owner, staged.get(name, []), policy)
             # else: a server published here, which shadows every upstream's entries
         return changed + self._merge_new(tx, new, policy, actor)
+
+    def _follow_renames(
+        self,
+        tx: WriteSession,
+        names: list[str],
+        owners: dict[str, tuple[str, str | None]],
+        staged: dict[str, list[StagedEntry]],
+        actor: str,
+    ) -> set[str]:
+        """Rename here the servers their upstream renamed, before merging: a merge by names
+        alone would see a deleted server and an unrelated new one, where the upstream has one
+        server with its id, its previous names and a redirect from the old name. A rename is
+        recognised by the id the upstream serves (a Registrum upstream's, which the served
+        server took). Returns the names servers moved to."""
+        candidates: dict[str, str] = {}  # a served server id -> the upstream naming it
+        for name in names:
+            owner = owners.get(name)
+            entries = staged.get(name, [])
+            if owner is None:
+                for s in entries:
+                    if s.entry.server_id is not None:
+                        candidates.setdefault(s.entry.server_id, s.upstream)
+            elif owner[1] is not None and not any(s.upstream == owner[1] for s in entries):
+                candidates.setdefault(owner[0], owner[1])
+        if not candidates:
+            return set()
+        here = tx.servers_by_id(sorted(candidates))
+        by_upstream: dict[str, list[str]] = {}
+        for server_id, (_, upstream) in here.items():
+            if upstream is not None:
+                by_upstream.setdefault(upstream, []).append(server_id)
+        moved: set[str] = set()
+        now = self._clock()
+        for upstream, ids in sorted(by_upstream.items()):
+            for server_id, named in tx.staged_names_of_servers(upstream, ids).items():
+                old = here[server_id][0]
+                if old in named or len(named) != 1:
+                    continue  # not renamed, or split: merged by names
+                new_name = next(iter(named))
+                if tx.find_server_id(new_name) is not None:
+                    continue  # the name is taken here (a local server shadows it)
+                mine = [
+                    s
+                    for s in tx.staged_for(new_name)
+                    if s.upstream == upstream and s.entry.server_id == server_id
+                ]
+                served = {s.entry.version: s.entry.body for s in mine}
+                previous = next(
+                    (s.entry.previous_names for s in mine if s.entry.previous_names), None
+                )
+                move_server(
+                    tx,
+                    server_id,
+                    old,
+                    new_name,
+                    actor,
+                    now,
+                    now + DEFAULT_COOL_OFF,
+                    previous=list(orjson.loads(previous)) if previous else None,
+                    bodies={
+                        v.version_id: served[v.version]
+                        for v in tx.versions(server_id)
+                        if v.version in served
+                    },
+                )
+                moved.add(new_name)
+        return moved
 
     def _merge_new(
         self,
@@ -621,18 +723,23 @@ class MirrorService:
         served = tx.versions(server_id)
         changed = 0
         by_version = {v.version: v for v in served}
+        shown: list[tuple[StagedEntry, str]] = []
         for version, staged_entry in desired.items():
             allowed = decisions[(staged_entry.upstream, staged_entry.entry.key)]
             status, message = _served_status(staged_entry, allowed)
+            shown.append((staged_entry, status))
             current = by_version.get(version)
             body = bodies[(staged_entry.upstream, staged_entry.entry.key)]
+            entry = staged_entry.entry
             if current is None:
                 version_id = self._insert(tx, server_id, staged_entry, status, message, now, body)
-            elif (current.body, current.status, current.status_message) == (
-                staged_entry.entry.body,
-                status,
-                message,
-            ):
+            elif (
+                current.body,
+                current.status,
+                current.status_message,
+                current.previous_names,
+                current.warnings,
+            ) == (entry.body, status, message, entry.previous_names, entry.warnings):
                 continue
             else:
                 version_id = current.version_id
@@ -666,7 +773,12 @@ class MirrorService:
                 )
             )
             changed += 1
-        if changed:
+        flagged = _flagged_latest(shown)
+        if flagged is not None:
+            current = by_version.get(flagged)
+            if changed or current is None or not current.is_latest:
+                _settle_flagged(tx, server_id, flagged)
+        elif changed:
             recompute_latest(tx, server_id)
         return changed
 
@@ -680,8 +792,7 @@ class MirrorService:
         now: datetime,
         body: Any,
     ) -> str:
-        entry = staged.entry
-        candidate = str(uuid.uuid5(_IDS, f"{entry.name}\n{entry.version}"))
+        candidate = _version_id(staged)
         version_id = candidate if not tx.version_id_in_use(candidate) else str(uuid.uuid4())
         new = _new_version(server_id, version_id, staged, status, message, now, False, body)
         tx.insert_version(new)
@@ -706,8 +817,20 @@ class MirrorService:
                 write_status_message=True,
                 status_changed_at=staged.entry.status_changed_at,
                 body=staged.entry.body,
-                description=_description(body),
-                remote_urls=_remote_urls(body),
+                description=indexed_description(body),
+                remote_urls=remote_urls(body),
                 source=_source(staged),
+                ingested=True,
+                warnings=staged.entry.warnings,
+                previous_names=staged.entry.previous_names,
+                origin_updated_at=_origin_updated_at(staged, status),
             )
         )
+
+
+def _settle_flagged(tx: WriteSession, server_id: str, version: str) -> None:
+    """Give the latest flag to ``version``, as the upstream does."""
+    views = tx.versions(server_id)
+    target = next((v for v in views if v.version == version), None)
+    if target is not None and not target.is_latest:
+        tx.set_latest(server_id, target.version_id)

@@ -220,31 +220,54 @@ class RenameService:
         now: datetime,
     ) -> VersionView:
         self._require_free(tx, server_id, new_name, now)
-        views = tx.versions(server_id)
-        previous = [*_names(views[0].previous_names if views else None), name]
-        # The server takes its name back: it is no longer a previous one.
-        previous = [n for n in previous if n != new_name]
-        tx.release_name(new_name)
-        tx.retire_name(name, server_id, now, now + self._cool_off)
-        bodies = {v.version_id: _renamed_body(v.body, new_name) for v in views}
-        tx.rename_server(server_id, new_name, previous, bodies, now)
-        for view in views:
-            tx.append_change(
-                Change(
-                    ChangeKind.RENAMED,
-                    now,
-                    server_id,
-                    view.version_id,
-                    new_name,
-                    view.version,
-                    principal.actor,
-                    _detail(**{wire.PREVIOUS_NAME: name}),
-                )
-            )
+        move_server(tx, server_id, name, new_name, principal.actor, now, now + self._cool_off)
         latest = tx.latest(server_id)
         if latest is None:  # pragma: no cover - a server always has a latest version
             raise NotFoundError("Server not found")
         return latest
+
+
+def move_server(
+    tx: WriteSession,
+    server_id: str,
+    name: str,
+    new_name: str,
+    actor: str,
+    now: datetime,
+    held_until: datetime,
+    *,
+    previous: list[str] | None = None,
+    bodies: dict[str, str] | None = None,
+) -> None:
+    """Move a server and every version from ``name`` to ``new_name``: the old name redirects
+    and is held for the server until ``held_until``; a change-log entry per version.
+    ``previous`` and ``bodies`` (by version id) replace the computed previous names and
+    renamed documents (a mirror takes its upstream's)."""
+    views = tx.versions(server_id)
+    if previous is None:
+        previous = [*_names(views[0].previous_names if views else None), name]
+        # The server takes its name back: it is no longer a previous one.
+        previous = [n for n in previous if n != new_name]
+    given = bodies or {}
+    tx.release_name(new_name)
+    tx.retire_name(name, server_id, now, held_until)
+    renamed = {
+        v.version_id: given.get(v.version_id) or _renamed_body(v.body, new_name) for v in views
+    }
+    tx.rename_server(server_id, new_name, previous, renamed, now)
+    for view in views:
+        tx.append_change(
+            Change(
+                ChangeKind.RENAMED,
+                now,
+                server_id,
+                view.version_id,
+                new_name,
+                view.version,
+                actor,
+                _detail(**{wire.PREVIOUS_NAME: name}),
+            )
+        )
 
 
 def _names(raw: str | None) -> list[str]:

@@ -40,6 +40,11 @@ _ENTRY_COLUMNS = (
     _ue.c.status_changed_at,
     _ue.c.upstream_updated_at,
     _ue.c.upstream_seq,
+    _ue.c.is_latest,
+    _ue.c.server_id,
+    _ue.c.version_id,
+    _ue.c.previous_names,
+    _ue.c.warnings,
 )
 _CHUNK = 500  # keys per IN list
 
@@ -135,6 +140,11 @@ def stage(
             "upstream_updated_at": e.upstream_updated_at,
             "upstream_seq": e.upstream_seq,
             "synced_at": at,
+            "is_latest": e.is_latest,
+            "server_id": e.server_id,
+            "version_id": e.version_id,
+            "previous_names": e.previous_names,
+            "warnings": e.warnings,
         }
         for e in entries
     ]
@@ -208,6 +218,11 @@ def _entry(row: Sequence[Any]) -> UpstreamEntry:
         status_changed_at=row[7],
         upstream_updated_at=row[8],
         upstream_seq=row[9],
+        is_latest=None if row[10] is None else bool(row[10]),
+        server_id=row[11],
+        version_id=row[12],
+        previous_names=row[13],
+        warnings=row[14],
     )
 
 
@@ -270,6 +285,35 @@ def staged_for_names(conn: Connection, names: Sequence[str]) -> dict[str, list[S
             found.setdefault(row[5], []).append(
                 StagedEntry(row[0], row[1], row[2], _entry(row[4:]), row[3])
             )
+    return found
+
+
+def staged_names_of_servers(
+    conn: Connection, upstream: str, server_ids: Sequence[str]
+) -> dict[str, set[str]]:
+    """The names under which ``upstream`` now serves each of these (upstream) server ids."""
+    found: dict[str, set[str]] = {}
+    for start in range(0, len(server_ids), _CHUNK):
+        chunk = list(server_ids[start : start + _CHUNK])
+        stmt = (
+            select(_ue.c.server_id, _ue.c.name)
+            .where(_ue.c.upstream == upstream, _ue.c.server_id.in_(chunk))
+            .distinct()
+        )
+        for server_id, name in conn.execute(stmt):
+            found.setdefault(server_id, set()).add(name)
+    return found
+
+
+def servers_by_id(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+    """(name, upstream) of each of these servers that exists here."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start : start + _CHUNK])
+        stmt = select(servers.c.id, servers.c.name, servers.c.upstream).where(
+            servers.c.id.in_(chunk)
+        )
+        found.update({row[0]: (row[1], row[2]) for row in conn.execute(stmt)})
     return found
 
 

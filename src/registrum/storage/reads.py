@@ -27,10 +27,34 @@ from sqlalchemy import Engine
 from registrum.core.status import Status
 from registrum.core.wire import VersionView
 
-COLUMNS: Final = (
-    "server_id, id, name, version, body, status, status_message, "
-    "status_changed_at, published_at, updated_at, is_latest, seq, previous_names, source"
+# A VersionView's columns, in order. updatedAt is the origin's for an ingested version not
+# changed here (migration 0010).
+_VIEW_COLUMNS: Final = (
+    "server_id",
+    "id",
+    "name",
+    "version",
+    "body",
+    "status",
+    "status_message",
+    "status_changed_at",
+    "published_at",
+    "COALESCE({t}origin_updated_at, {t}updated_at)",
+    "is_latest",
+    "seq",
+    "previous_names",
+    "source",
+    "warnings",
 )
+
+
+def view_columns(table: str = "") -> str:
+    """The select list of a VersionView, its columns qualified by ``table`` if given."""
+    prefix = f"{table}." if table else ""
+    return ", ".join(c.format(t=prefix) if "{t}" in c else f"{prefix}{c}" for c in _VIEW_COLUMNS)
+
+
+COLUMNS: Final = view_columns()
 SELECT_VIEWS: Final = f"SELECT {COLUMNS} FROM server_versions"  # noqa: S608 - constant text
 LIVE: Final = f"status != '{Status.DELETED.value}'"
 # Spelled as the partial indexes' own predicate: SQLite uses a partial index only for a term
@@ -71,6 +95,7 @@ def _sqlite_view(row: Sequence[Any]) -> VersionView:
         row[11],
         row[12],
         row[13],
+        row[14],
     )
 
 

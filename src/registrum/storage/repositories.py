@@ -54,11 +54,13 @@ _VIEW_COLUMNS = (
     _sv.c.status_message,
     _sv.c.status_changed_at,
     _sv.c.published_at,
-    _sv.c.updated_at,
+    # What is served as updatedAt: the origin's, for an ingested version not changed here.
+    func.coalesce(_sv.c.origin_updated_at, _sv.c.updated_at),
     _sv.c.is_latest,
     _sv.c.seq,
     _sv.c.previous_names,
     _sv.c.source,
+    _sv.c.warnings,
 )
 
 
@@ -179,7 +181,7 @@ _BY_ROWIDS = (
     "WHERE rowid IN (SELECT value FROM json_each(:rowids)))"
 )
 _NEWEST_FIRST = "ORDER BY published_at DESC, version DESC"
-_JOINED_VIEW = ", ".join(f"v.{column.strip()}" for column in reads.COLUMNS.split(","))
+_JOINED_VIEW = reads.view_columns("v")
 _CHANGES_SINCE = (
     "SELECT c.seq, c.kind, c.at, c.server_id, c.version_id, c.name, c.version, c.detail, "  # noqa: S608
     f"{_JOINED_VIEW} FROM changes c LEFT JOIN server_versions v ON v.id = c.version_id "
@@ -225,6 +227,8 @@ def _version_row(new: NewVersion, seq: int = 0, search_rowid: int | None = None)
         "body": new.body,
         "previous_names": new.previous_names,
         "source": new.source,
+        "warnings": new.warnings,
+        "origin_updated_at": new.origin_updated_at,
         "seq": seq,
         "search_rowid": search_rowid,
     }
@@ -326,6 +330,14 @@ class SqlWriteSession:
 
     def create_servers(self, rows: Sequence[tuple[str, str, datetime, str | None]]) -> None:
         mirroring.create_servers(self._conn, rows)
+
+    def staged_names_of_servers(
+        self, upstream: str, server_ids: Sequence[str]
+    ) -> dict[str, set[str]]:
+        return mirroring.staged_names_of_servers(self._conn, upstream, server_ids)
+
+    def servers_by_id(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        return mirroring.servers_by_id(self._conn, ids)
 
     def server_ids_in_use(self, ids: Sequence[str]) -> set[str]:
         return mirroring.server_ids_in_use(self._conn, ids)
@@ -438,7 +450,13 @@ class SqlWriteSession:
         return self._conn.execute(_REMOTE_OWNER, params).scalar()
 
     def update_version(self, u: VersionUpdate) -> None:
-        values: dict[str, Any] = {"updated_at": u.updated_at}
+        values: dict[str, Any] = {
+            "updated_at": u.updated_at,
+            "origin_updated_at": u.origin_updated_at,
+        }
+        if u.ingested:
+            values["warnings"] = u.warnings
+            values["previous_names"] = u.previous_names
         if u.status is not None:
             values["status"] = u.status.value
         if u.write_status_message:
@@ -530,7 +548,13 @@ class SqlWriteSession:
             self._conn.execute(
                 update(_sv)
                 .where(_sv.c.id == version_id)
-                .values(name=new_name, body=body, previous_names=previous, updated_at=at)
+                .values(
+                    name=new_name,
+                    body=body,
+                    previous_names=previous,
+                    updated_at=at,
+                    origin_updated_at=None,
+                )
             )
 
     def create_offer(self, offer: TransferOffer) -> None:

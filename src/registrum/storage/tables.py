@@ -104,6 +104,12 @@ server_versions = Table(
     # SQLite: the rowid of this version's row in the FTS5 search index, so that an edit or
     # a delete finds it directly (migration 0009). NULL on PostgreSQL.
     Column("search_rowid", Integer(), nullable=True),
+    # An imported or mirrored version's deviations from today's publish rules, a JSON array
+    # (migration 0010); NULL: none.
+    Column("warnings", Text(), nullable=True),
+    # The updatedAt the version's origin served, served in place of updated_at, which stays
+    # this registry's own time of the change (what updated_since filters on; migration 0010).
+    Column("origin_updated_at", DateTime(), nullable=True),
     UniqueConstraint("name", "version"),
     # (server_id, version): the per-server look-ups a write makes, and every server_id one.
     Index("ix_server_versions_server_id_version", "server_id", "version"),
@@ -224,7 +230,16 @@ upstream_entries = Table(
     Column("upstream_updated_at", DateTime(), nullable=True),
     Column("upstream_seq", Integer(), nullable=True),
     Column("synced_at", DateTime(), nullable=False),
+    # What the upstream said of the entry beyond its document (migration 0010): isLatest,
+    # stable ids and previous names (a Registrum upstream), and its deviations.
+    Column("is_latest", Boolean(), nullable=True),
+    Column("server_id", String(36), nullable=True),
+    Column("version_id", String(36), nullable=True),
+    Column("previous_names", Text(), nullable=True),
+    Column("warnings", Text(), nullable=True),
     Index("ix_upstream_entries_name", "name"),
+    # A server renamed upstream is found by its id (migration 0010).
+    Index("ix_upstream_entries_upstream_server_id", "upstream", "server_id"),
     # What an updated_since poll may have seen already (migration 0009).
     Index("ix_upstream_entries_updated", "upstream", "upstream_updated_at"),
 )

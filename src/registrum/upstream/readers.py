@@ -15,6 +15,7 @@ checkpoint after each batch, so a sync can stop anywhere and resume exactly ther
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from registrum import __version__
 from registrum.client import api_root as client_api_root
 from registrum.core import wire
 from registrum.core.errors import UpstreamSyncError
+from registrum.core.ingest import Refusal, deviations_json, ingest
 from registrum.core.ports import KnownKeys, UpstreamBatch, UpstreamReader
 from registrum.core.records import UPSTREAM_KINDS, Upstream, UpstreamEntry
 from registrum.upstream.child import read_in_child
@@ -55,34 +57,78 @@ def api_root(url: str) -> str:
         raise UpstreamSyncError(str(exc)) from exc
 
 
-def entry_of(item: Any, key: str | None = None, seq: int | None = None) -> UpstreamEntry | None:
-    """An entry from a ServerResponse (or a bare server.json); None when it is not one."""
-    if not isinstance(item, dict):
+def _member(meta: Any, key: str) -> dict[str, Any]:
+    value = meta.get(key) if isinstance(meta, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _uuid(value: Any) -> str | None:
+    if not isinstance(value, str):
         return None
-    inner = item.get(wire.SERVER)
-    server: dict[str, Any] = inner if isinstance(inner, dict) else item
-    name, version = server.get("name"), server.get("version")
-    if not isinstance(name, str) or not isinstance(version, str):
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
         return None
-    meta = item.get(wire.META) if isinstance(item.get(wire.META), dict) else {}
-    official = meta.get(wire.OFFICIAL_META) if isinstance(meta, dict) else None
-    official = official if isinstance(official, dict) else {}
+
+
+def _names(value: Any) -> str | None:
+    """A served ``previousNames``, kept when it is a list of strings."""
+    if isinstance(value, list) and value and all(isinstance(n, str) for n in value):
+        return orjson.dumps(value).decode()
+    return None
+
+
+def entry_of(item: Any, key: str | None = None, seq: int | None = None) -> UpstreamEntry | Refusal:
+    """An entry from a ServerResponse (or a bare server.json), stored as it was served; a
+    refusal (with why) only when it cannot be stored at all."""
+    inner = item.get(wire.SERVER) if isinstance(item, dict) else None
+    server = inner if isinstance(inner, dict) else item
+    taken = ingest(server)
+    if isinstance(taken, Refusal):
+        return taken
+    meta = item.get(wire.META) if inner is not None else None
+    official = _member(meta, wire.OFFICIAL_META)
+    ours = _member(meta, wire.REGISTRUM_META)
     status = official.get(wire.STATUS)
     status = status if status in ("active", "deprecated", "deleted") else "active"
     message = official.get(wire.STATUS_MESSAGE)
     published = wire.parse_time(official.get(wire.PUBLISHED_AT)) or datetime(1970, 1, 1)
+    is_latest = official.get(wire.IS_LATEST)
     return UpstreamEntry(
-        key=key or f"{name}\n{version}",
-        name=name,
-        version=version,
-        body=orjson.dumps(server).decode(),
+        key=key or f"{taken.name}\n{taken.version}",
+        name=taken.name,
+        version=taken.version,
+        body=taken.body,
         status=status,
         status_message=message if isinstance(message, str) else None,
         published_at=published,
         status_changed_at=wire.parse_time(official.get(wire.STATUS_CHANGED_AT)) or published,
         upstream_updated_at=wire.parse_time(official.get(wire.UPDATED_AT)),
         upstream_seq=seq,
+        is_latest=is_latest if isinstance(is_latest, bool) else None,
+        server_id=_uuid(ours.get(wire.SERVER_ID)),
+        version_id=_uuid(ours.get(wire.VERSION_ID)),
+        previous_names=_names(ours.get(wire.PREVIOUS_NAMES)),
+        warnings=deviations_json(taken.deviations),
     )
+
+
+def _refusal(where: str, refusal: Refusal) -> str:
+    name = f" {refusal.name!r}" if refusal.name else ""
+    return f"{where}{name}: {refusal.reason}"
+
+
+def entries_of(items: list[Any], where: str) -> tuple[list[UpstreamEntry], list[str]]:
+    """The entries of a page of items, and a line for each item that cannot be stored."""
+    entries: list[UpstreamEntry] = []
+    refused: list[str] = []
+    for i, item in enumerate(items):
+        entry = entry_of(item)
+        if isinstance(entry, Refusal):
+            refused.append(_refusal(f"{where} item {i}", entry))
+        else:
+            entries.append(entry)
+    return entries, refused
 
 
 class _Http:
@@ -168,16 +214,16 @@ class FeedReader(_Http):
             if not changes:
                 return
             latest: dict[str, UpstreamEntry] = {}  # by key: the last state in this page wins
+            refused: list[str] = []
             for change in changes:
                 if not isinstance(change, dict) or change.get("server") is None:
-                    continue
+                    continue  # a server-level entry (a transfer offer): nothing to stage
                 key = change.get("versionId")
-                entry = entry_of(
-                    change["server"],
-                    key if isinstance(key, str) else None,
-                    change.get("seq") if isinstance(change.get("seq"), int) else None,
-                )
-                if entry is not None:
+                seq = change.get("seq") if isinstance(change.get("seq"), int) else None
+                entry = entry_of(change["server"], key if isinstance(key, str) else None, seq)
+                if isinstance(entry, Refusal):
+                    refused.append(_refusal(f"change {seq}", entry))
+                else:
                     latest[entry.key] = entry
             following = int(metadata.get("nextSince", since))
             streaming = len(changes) == FEED_PAGE and following == since + FEED_PAGE
@@ -189,6 +235,7 @@ class FeedReader(_Http):
                 {"seq": since},
                 since,
                 head if isinstance(head, int) else None,
+                refused,
             )
 
 
@@ -238,19 +285,20 @@ class OfficialReader(_Http):
             if cursor:
                 params["cursor"] = cursor
             items, cursor = self._page(url, params)
-            entries = [e for e in (entry_of(i) for i in items) if e is not None]
+            entries, refused = entries_of(items, f"page {url}?cursor={params.get('cursor', '')}")
             stamps = [e.upstream_updated_at for e in entries if e.upstream_updated_at]
             if stamps:
                 newest = max([*stamps, newest]) if newest is not None else max(stamps)
             done += len(items)
             if cursor is None:
                 start = newest - OVERLAP if newest is not None else datetime(1970, 1, 1)
-                yield UpstreamBatch(entries, [], {"phase": "poll", "since": _iso(start)}, done)
+                checkpoint = {"phase": "poll", "since": _iso(start)}
+                yield UpstreamBatch(entries, [], checkpoint, done, refused=refused)
                 return
             state: dict[str, Any] = {"phase": "walk", "cursor": cursor, "done": done}
             if newest is not None:
                 state["newest"] = _iso(newest)
-            yield UpstreamBatch(entries, [], state, done)
+            yield UpstreamBatch(entries, [], state, done, refused=refused)
 
     def _poll(
         self, url: str, checkpoint: Mapping[str, Any], known: KnownKeys
@@ -267,10 +315,8 @@ class OfficialReader(_Http):
                 params["cursor"] = cursor
             items, cursor = self._page(url, params)
             fresh: list[UpstreamEntry] = []
-            for item in items:
-                entry = entry_of(item)
-                if entry is None:
-                    continue
+            entries, refused = entries_of(items, f"poll since {_iso(since)}")
+            for entry in entries:
                 if entry.upstream_updated_at is not None:
                     newest = max(newest, entry.upstream_updated_at)
                     if staged.get(entry.key) == entry.upstream_updated_at:
@@ -279,11 +325,12 @@ class OfficialReader(_Http):
             done += len(items)
             if cursor is None:
                 resume = max(since, newest - OVERLAP)
-                yield UpstreamBatch(fresh, [], {"phase": "poll", "since": _iso(resume)}, done)
+                checkpoint = {"phase": "poll", "since": _iso(resume)}
+                yield UpstreamBatch(fresh, [], checkpoint, done, refused=refused)
                 return
             # Mid-poll the checkpoint stays where this poll began: a resumed sync reads the
             # pages again, and the staged updatedAt skips what it already has.
-            yield UpstreamBatch(fresh, [], dict(checkpoint), done)
+            yield UpstreamBatch(fresh, [], dict(checkpoint), done, refused=refused)
 
 
 class FileReader(_Http):
@@ -323,10 +370,16 @@ class FileReader(_Http):
             raise UpstreamSyncError(
                 f"upstream {self.upstream.name!r}: expected a JSON array of server entries"
             )
-        entries = {e.key: e for e in (entry_of(i) for i in items) if e is not None}
+        read, refused = entries_of(items, "the file's")
+        entries = {e.key: e for e in read}
         removed = sorted(set(known()) - set(entries))
         yield UpstreamBatch(
-            list(entries.values()), removed, {"sha256": digest}, len(items), len(items)
+            list(entries.values()),
+            removed,
+            {"sha256": digest},
+            len(items),
+            len(items),
+            refused,
         )
 
 

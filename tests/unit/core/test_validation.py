@@ -1,4 +1,5 @@
-"""server.json validation: schema shapes plus the official semantic rules (SPEC §6).
+"""server.json validation: schema shapes plus the official semantic rules (names, versions,
+URLs, arguments, transports).
 
 Every problem comes back at once, each located by its JSON path.
 """
@@ -985,6 +986,7 @@ def test_semantic_problems_are_problems() -> None:
             "version",
             problems[0].message,
             "latest",
+            rule="version-latest-reserved",
         )
     ]
 
