@@ -15,7 +15,6 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from registrum.api.app import create_app
 from registrum.core import wire
 from registrum.server.wiring import Registry
 from tests.conftest import TEST_SEED
