@@ -22,7 +22,7 @@ import orjson
 
 from registrum.core.errors import Problem
 from registrum.core.names import NAME_MAX
-from registrum.core.validation import MAX_DEPTH, too_deep, validate_server_json
+from registrum.core.validation import MAX_DEPTH, validate_server_json
 from registrum.core.versioning import VERSION_MAX
 
 # The indexed description (for search) is cut to the column's size; the document keeps it whole.
@@ -98,8 +98,11 @@ def _problem_deviation(problem: Problem) -> Deviation:
 
 def deviations_of(raw: dict[str, Any]) -> tuple[Deviation, ...]:
     """Every rule publishing this document today would refuse it for."""
-    report = validate_server_json(raw)
+    report = validate_server_json(raw, with_warnings=False)
     return tuple(_problem_deviation(p) for p in report.errors)
+
+
+_TOO_DEEP: Final = "too-deep"
 
 
 def ingest(raw: Any) -> Ingested | Refusal:
@@ -119,9 +122,11 @@ def ingest(raw: Any) -> Ingested | Refusal:
     for member, value in (("name", name), ("version", version)):
         if "\x00" in value:
             return Refusal(name, f"its {member} contains the NUL character (\\u0000)", member)
-    deep = too_deep(raw)
-    if deep is not None:
-        return Refusal(name, f"it is nested more than {MAX_DEPTH} levels deep", deep)
+    # Validation looks at the depth first (and stops there): deeper input would fail on its
+    # way to storage, so it is refused.
+    deviations = deviations_of(raw)
+    if deviations and deviations[0].rule == _TOO_DEEP:
+        return Refusal(name, f"it is nested more than {MAX_DEPTH} levels deep", deviations[0].path)
     try:
         body = orjson.dumps(raw).decode()
     except (TypeError, orjson.JSONEncodeError) as exc:
@@ -133,7 +138,7 @@ def ingest(raw: Any) -> Ingested | Refusal:
         body=body,
         description=indexed_description(raw),
         remote_urls=remote_urls(raw),
-        deviations=deviations_of(raw),
+        deviations=deviations,
     )
 
 

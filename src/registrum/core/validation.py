@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -97,6 +97,27 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
     """The JSON path of the first array or object nested more than ``limit`` levels deep
     (``""`` for the value itself), or None. Iterative: the input may be deeper than Python's
     recursion limit."""
+    # Paths are built only for a document found too deep: building one per member made this
+    # walk a third of an import's validation time. The first walk recurses (fastest) but
+    # never below ``limit + 1`` levels, so it cannot exhaust Python's stack.
+    return _deep_path(value, limit) if _deeper(value, 1, limit) else None
+
+
+def _deeper(node: Any, depth: int, limit: int) -> bool:
+    if isinstance(node, dict):
+        children: Iterable[Any] = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return False
+    if depth > limit:
+        return True
+    return any(
+        _deeper(child, depth + 1, limit) for child in children if isinstance(child, dict | list)
+    )
+
+
+def _deep_path(value: Any, limit: int) -> str:
     stack: list[tuple[Any, str, int]] = [(value, "", 1)]
     while stack:
         node, path, depth = stack.pop()
@@ -109,7 +130,7 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
         if depth > limit:
             return path
         stack.extend((child, child_path, depth + 1) for child, child_path in children)
-    return None
+    raise AssertionError("called for a value nested too deep")
 
 
 def json_path(loc: Iterable[int | str]) -> str:
@@ -202,11 +223,20 @@ def _list(obj: Any, key: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _split_url(url: str) -> SplitResult | None:
+    """``urlsplit``, or None for a URL it cannot split at all (an unclosed '[' of an IPv6
+    literal, for one): such a URL is refused like any other malformed one, not a crash."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
 def _https_problem(path: str, value: Any, what: str) -> list[Problem]:
     if not isinstance(value, str):
         return []
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.netloc:
+    parts = _split_url(value)
+    if parts is None or parts.scheme != "https" or not parts.netloc:
         return [Problem(path, f"{what} must be an absolute https:// URL", value, rule="https-url")]
     return []
 
@@ -391,8 +421,8 @@ def _remote_problems(remote: Any, path: str) -> list[Problem]:
             )
     # Hosts are checked with template variables replaced, so 'https://{host}/mcp' passes.
     concrete = _TEMPLATE_VAR_RE.sub("x", url)
-    parts = urlsplit(concrete)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = _split_url(concrete)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         problems.append(
             Problem(
                 f"{path}.url",
@@ -687,12 +717,25 @@ def _merge(structural: Sequence[Problem], semantic: Sequence[Problem]) -> list[P
     return out
 
 
-def validate_server_json(raw: Any, *, non_current_schema: str = "error") -> ValidationReport:
+def _scan(raw: dict[str, Any]) -> tuple[bool, bool]:
+    """Whether the document may hold a ``null`` and a NUL, found in its JSON text (in C):
+    most hold neither, and then their walks are skipped."""
+    try:
+        text = orjson.dumps(raw)
+    except (TypeError, orjson.JSONEncodeError):
+        return True, True
+    return b"null" in text, b"\\u0000" in text
+
+
+def validate_server_json(
+    raw: Any, *, non_current_schema: str = "error", with_warnings: bool = True
+) -> ValidationReport:
     """Check a decoded server.json document; never raises for a bad document.
 
     ``non_current_schema`` is ``"error"`` for publishing (the official registry refuses a
     document that declares an older schema) or ``"warning"`` for importing existing data whose
-    shape is still valid.
+    shape is still valid. ``with_warnings=False`` leaves out the warnings (what is dropped at
+    publish) for callers that only need the errors.
     """
     if not isinstance(raw, dict):
         return ValidationReport(
@@ -714,10 +757,14 @@ def validate_server_json(raw: Any, *, non_current_schema: str = "error") -> Vali
         )
     document, structural = _structural(raw)
     reported = {p.path for p in structural}
-    structural += [p for p in (*_null_problems(raw), *_nul_problems(raw)) if p.path not in reported]
+    nulls, nuls = _scan(raw)
+    walked = [*(_null_problems(raw) if nulls else ()), *(_nul_problems(raw) if nuls else ())]
+    structural += [p for p in walked if p.path not in reported]
     meta_errors, meta_warnings = _meta_problems(raw)
     semantic = semantic_problems(raw, non_current_schema)
     errors = _merge(structural, [*(p for p in semantic if p.severity == "error"), *meta_errors])
+    if not with_warnings:
+        return ValidationReport(errors=errors, document=None if errors else document)
     warnings = [
         *(p for p in semantic if p.severity != "error"),
         *_unknown_members(raw),
