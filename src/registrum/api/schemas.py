@@ -4,7 +4,7 @@ these models only describe them, so the documentation and the wire stay in step.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,11 +26,29 @@ class OfficialMeta(_Doc):
     is_latest: bool = Field(alias=wire.IS_LATEST)
 
 
+class Deviation(_Doc):
+    rule: str
+    path: str
+    message: str
+
+
 class RegistrumMeta(_Doc):
     server_id: str = Field(
         alias=wire.SERVER_ID, description="Stable id of the server; survives updates and renames"
     )
     version_id: str = Field(alias=wire.VERSION_ID, description="Stable id of this version")
+    seq: int | None = Field(default=None, description="The seq of this version's last change")
+    previous_names: list[str] | None = Field(
+        default=None, alias=wire.PREVIOUS_NAMES, description="Names the server had before"
+    )
+    source: dict[str, Any] | None = Field(
+        default=None, description="Where a mirrored version comes from (upstream, url, ...)"
+    )
+    warnings: list[Deviation] | None = Field(
+        default=None,
+        description="Rules of today's publish that this imported or mirrored version breaks "
+        "(it is kept as its origin served it)",
+    )
 
 
 class ResponseMeta(_Doc):
