@@ -13,21 +13,26 @@ encoded, and values too long for the columns that index them.
 from __future__ import annotations
 
 import re
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 import orjson
 
+from registrum.core import wire
 from registrum.core.errors import Problem
 from registrum.core.names import NAME_MAX
+from registrum.core.status import Status
 from registrum.core.validation import MAX_DEPTH, validate_server_json
 from registrum.core.versioning import VERSION_MAX
 
 # The indexed description (for search) is cut to the column's size; the document keeps it whole.
 DESCRIPTION_INDEXED: Final = 400
 _INDEX: Final = re.compile(r"\[\d+\]")
+_STATUSES: Final = frozenset(s.value for s in Status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +144,70 @@ def ingest(raw: Any) -> Ingested | Refusal:
         description=indexed_description(raw),
         remote_urls=remote_urls(raw),
         deviations=deviations,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """An item as another registry serves it: a ServerResponse envelope (or a bare
+    server.json), its document taken in, and what its ``_meta`` says of it."""
+
+    document: Ingested
+    status: Status  # active when the item says none (or none we know)
+    status_message: str | None
+    published_at: datetime | None
+    status_changed_at: datetime | None
+    updated_at: datetime | None
+    is_latest: bool | None
+    # From a Registrum's own _meta: the stable ids and earlier names (a JSON array).
+    server_id: str | None
+    version_id: str | None
+    previous_names: str | None
+
+
+def _member(meta: Any, key: str) -> dict[str, Any]:
+    value = meta.get(key) if isinstance(meta, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _uuid(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def _names(value: Any) -> str | None:
+    if isinstance(value, list) and value and all(isinstance(n, str) for n in value):
+        return orjson.dumps(value).decode()
+    return None
+
+
+def ingest_item(item: Any) -> Served | Refusal:
+    """An item of another registry's list, change feed or dump, as it will be stored."""
+    inner = item.get(wire.SERVER) if isinstance(item, dict) else None
+    taken = ingest(inner if isinstance(inner, dict) else item)
+    if isinstance(taken, Refusal):
+        return taken
+    meta = item.get(wire.META) if inner is not None else None
+    official = _member(meta, wire.OFFICIAL_META)
+    ours = _member(meta, wire.REGISTRUM_META)
+    status = official.get(wire.STATUS)
+    message = official.get(wire.STATUS_MESSAGE)
+    is_latest = official.get(wire.IS_LATEST)
+    return Served(
+        document=taken,
+        status=Status(status) if status in _STATUSES else Status.ACTIVE,
+        status_message=message if isinstance(message, str) else None,
+        published_at=wire.parse_time(official.get(wire.PUBLISHED_AT)),
+        status_changed_at=wire.parse_time(official.get(wire.STATUS_CHANGED_AT)),
+        updated_at=wire.parse_time(official.get(wire.UPDATED_AT)),
+        is_latest=is_latest if isinstance(is_latest, bool) else None,
+        server_id=_uuid(ours.get(wire.SERVER_ID)),
+        version_id=_uuid(ours.get(wire.VERSION_ID)),
+        previous_names=_names(ours.get(wire.PREVIOUS_NAMES)),
     )
 
 

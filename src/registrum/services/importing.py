@@ -11,18 +11,21 @@ left as they are, so an import can be run again safely.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-import orjson
-
 from registrum.core import wire
 from registrum.core.errors import Problem, RemoteUrlTakenError, StateConflictError
-from registrum.core.ingest import Deviation, Refusal, count_deviations, deviations_json, ingest
+from registrum.core.ingest import (
+    Deviation,
+    Refusal,
+    count_deviations,
+    deviations_json,
+    ingest_item,
+)
 from registrum.core.permissions import SYSTEM, Principal
 from registrum.core.ports import ServerStore, WriteSession
 from registrum.core.records import Change, ChangeKind, NewVersion
@@ -76,43 +79,13 @@ class _Item:
     deviations: tuple[Deviation, ...] = ()
 
 
-def _previous_names(value: Any) -> str | None:
-    """An exported ``previousNames``, kept when it is a list of strings."""
-    if not isinstance(value, list) or not value:
-        return None
-    if not all(isinstance(n, str) for n in value):
-        return None
-    return orjson.dumps(value).decode()
-
-
-def _uuid(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
-
-
-def _member(meta: Any, key: str) -> dict[str, Any]:
-    value = meta.get(key) if isinstance(meta, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
 def _prepare(index: int, raw: Any) -> _Item | Rejected:
-    envelope = isinstance(raw, dict) and isinstance(raw.get(wire.SERVER), dict)
-    document = raw[wire.SERVER] if envelope else raw
-    taken = ingest(document)
-    if isinstance(taken, Refusal):
-        problem = Problem(taken.path, f"cannot be stored: {taken.reason}")
-        return Rejected(index, taken.name, (problem,))
-    meta = raw.get(wire.META) if envelope else None
-    official = _member(meta, wire.OFFICIAL_META)
-    ours = _member(meta, wire.REGISTRUM_META)
-    status_value = official.get(wire.STATUS)
-    status = Status(status_value) if status_value in {s.value for s in Status} else Status.ACTIVE
-    message = official.get(wire.STATUS_MESSAGE)
-    is_latest = official.get(wire.IS_LATEST)
+    served = ingest_item(raw)
+    if isinstance(served, Refusal):
+        problem = Problem(served.path, f"cannot be stored: {served.reason}")
+        return Rejected(index, served.name, (problem,))
+    taken = served.document
+    status = served.status
     return _Item(
         index=index,
         name=taken.name,
@@ -120,15 +93,15 @@ def _prepare(index: int, raw: Any) -> _Item | Rejected:
         description=taken.description,
         body=taken.body,
         status=status,
-        status_message=message if isinstance(message, str) and status != Status.ACTIVE else None,
-        published_at=wire.parse_time(official.get(wire.PUBLISHED_AT)),
-        status_changed_at=wire.parse_time(official.get(wire.STATUS_CHANGED_AT)),
-        updated_at=wire.parse_time(official.get(wire.UPDATED_AT)),
-        server_id=_uuid(ours.get(wire.SERVER_ID)),
-        version_id=_uuid(ours.get(wire.VERSION_ID)),
+        status_message=served.status_message if status != Status.ACTIVE else None,
+        published_at=served.published_at,
+        status_changed_at=served.status_changed_at,
+        updated_at=served.updated_at,
+        server_id=served.server_id,
+        version_id=served.version_id,
         remote_urls=taken.remote_urls,
-        previous_names=_previous_names(ours.get(wire.PREVIOUS_NAMES)),
-        is_latest=is_latest if isinstance(is_latest, bool) else None,
+        previous_names=served.previous_names,
+        is_latest=served.is_latest,
         deviations=taken.deviations,
     )
 

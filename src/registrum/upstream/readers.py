@@ -15,7 +15,6 @@ checkpoint after each batch, so a sync can stop anywhere and resume exactly ther
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -30,7 +29,7 @@ from registrum import __version__
 from registrum.client import api_root as client_api_root
 from registrum.core import wire
 from registrum.core.errors import UpstreamSyncError
-from registrum.core.ingest import Refusal, deviations_json, ingest
+from registrum.core.ingest import Refusal, deviations_json, ingest_item
 from registrum.core.ports import KnownKeys, UpstreamBatch, UpstreamReader
 from registrum.core.records import UPSTREAM_KINDS, Upstream, UpstreamEntry
 from registrum.upstream.child import read_in_child
@@ -57,58 +56,29 @@ def api_root(url: str) -> str:
         raise UpstreamSyncError(str(exc)) from exc
 
 
-def _member(meta: Any, key: str) -> dict[str, Any]:
-    value = meta.get(key) if isinstance(meta, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
-def _uuid(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
-
-
-def _names(value: Any) -> str | None:
-    """A served ``previousNames``, kept when it is a list of strings."""
-    if isinstance(value, list) and value and all(isinstance(n, str) for n in value):
-        return orjson.dumps(value).decode()
-    return None
-
-
 def entry_of(item: Any, key: str | None = None, seq: int | None = None) -> UpstreamEntry | Refusal:
     """An entry from a ServerResponse (or a bare server.json), stored as it was served; a
     refusal (with why) only when it cannot be stored at all."""
-    inner = item.get(wire.SERVER) if isinstance(item, dict) else None
-    server = inner if isinstance(inner, dict) else item
-    taken = ingest(server)
-    if isinstance(taken, Refusal):
-        return taken
-    meta = item.get(wire.META) if inner is not None else None
-    official = _member(meta, wire.OFFICIAL_META)
-    ours = _member(meta, wire.REGISTRUM_META)
-    status = official.get(wire.STATUS)
-    status = status if status in ("active", "deprecated", "deleted") else "active"
-    message = official.get(wire.STATUS_MESSAGE)
-    published = wire.parse_time(official.get(wire.PUBLISHED_AT)) or datetime(1970, 1, 1)
-    is_latest = official.get(wire.IS_LATEST)
+    served = ingest_item(item)
+    if isinstance(served, Refusal):
+        return served
+    taken = served.document
+    published = served.published_at or datetime(1970, 1, 1)
     return UpstreamEntry(
         key=key or f"{taken.name}\n{taken.version}",
         name=taken.name,
         version=taken.version,
         body=taken.body,
-        status=status,
-        status_message=message if isinstance(message, str) else None,
+        status=served.status.value,
+        status_message=served.status_message,
         published_at=published,
-        status_changed_at=wire.parse_time(official.get(wire.STATUS_CHANGED_AT)) or published,
-        upstream_updated_at=wire.parse_time(official.get(wire.UPDATED_AT)),
+        status_changed_at=served.status_changed_at or published,
+        upstream_updated_at=served.updated_at,
         upstream_seq=seq,
-        is_latest=is_latest if isinstance(is_latest, bool) else None,
-        server_id=_uuid(ours.get(wire.SERVER_ID)),
-        version_id=_uuid(ours.get(wire.VERSION_ID)),
-        previous_names=_names(ours.get(wire.PREVIOUS_NAMES)),
+        is_latest=served.is_latest,
+        server_id=served.server_id,
+        version_id=served.version_id,
+        previous_names=served.previous_names,
         warnings=deviations_json(taken.deviations),
     )
 
