@@ -26,13 +26,14 @@ from registrum.core import wire
 from registrum.core.errors import Problem
 from registrum.core.names import NAME_MAX
 from registrum.core.status import Status
-from registrum.core.validation import MAX_DEPTH, validate_server_json
+from registrum.core.validation import MAX_DEPTH, too_deep, validate_server_json
 from registrum.core.versioning import VERSION_MAX
 
 # The indexed description (for search) is cut to the column's size; the document keeps it whole.
 DESCRIPTION_INDEXED: Final = 400
 _INDEX: Final = re.compile(r"\[\d+\]")
 _STATUSES: Final = frozenset(s.value for s in Status)
+_DEVIATION_MEMBERS: Final = ("rule", "path", "message")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +111,11 @@ def deviations_of(raw: dict[str, Any]) -> tuple[Deviation, ...]:
 _TOO_DEEP: Final = "too-deep"
 
 
-def ingest(raw: Any) -> Ingested | Refusal:
-    """``raw`` (a decoded server.json document) as it will be stored, or why it cannot be."""
+def ingest(raw: Any, known: tuple[Deviation, ...] | None = None) -> Ingested | Refusal:
+    """``raw`` (a decoded server.json document) as it will be stored, or why it cannot be.
+    ``known``: its deviations as a Registrum upstream already recorded them (validating
+    again would find the same, at a cost that made a mirror's first sync read slower than it
+    writes)."""
     if not isinstance(raw, dict):
         return Refusal(None, "not a JSON object")
     name, version = _string(raw, "name"), _string(raw, "version")
@@ -129,9 +133,13 @@ def ingest(raw: Any) -> Ingested | Refusal:
             return Refusal(name, f"its {member} contains the NUL character (\\u0000)", member)
     # Validation looks at the depth first (and stops there): deeper input would fail on its
     # way to storage, so it is refused.
-    deviations = deviations_of(raw)
-    if deviations and deviations[0].rule == _TOO_DEEP:
-        return Refusal(name, f"it is nested more than {MAX_DEPTH} levels deep", deviations[0].path)
+    if known is None:
+        deviations = deviations_of(raw)
+        deep = deviations[0].path if deviations and deviations[0].rule == _TOO_DEEP else None
+    else:
+        deviations, deep = known, too_deep(raw)
+    if deep is not None:
+        return Refusal(name, f"it is nested more than {MAX_DEPTH} levels deep", deep)
     try:
         body = orjson.dumps(raw).decode()
     except (TypeError, orjson.JSONEncodeError) as exc:
@@ -185,15 +193,33 @@ def _names(value: Any) -> str | None:
     return None
 
 
+def _recorded(ours: dict[str, Any]) -> tuple[Deviation, ...] | None:
+    """The deviations a Registrum recorded on an item it serves (none listed: none found),
+    or None when the item is not from a Registrum or the list is not well-formed."""
+    if wire.SERVER_ID not in ours:
+        return None
+    listed = ours.get(wire.WARNINGS, [])
+    if not isinstance(listed, list):
+        return None
+    found: list[Deviation] = []
+    for item in listed:
+        values = [item.get(k) if isinstance(item, dict) else None for k in _DEVIATION_MEMBERS]
+        strings = [v for v in values if isinstance(v, str)]
+        if len(strings) != len(values):
+            return None
+        found.append(Deviation(*strings))
+    return tuple(found)
+
+
 def ingest_item(item: Any) -> Served | Refusal:
     """An item of another registry's list, change feed or dump, as it will be stored."""
     inner = item.get(wire.SERVER) if isinstance(item, dict) else None
-    taken = ingest(inner if isinstance(inner, dict) else item)
-    if isinstance(taken, Refusal):
-        return taken
     meta = item.get(wire.META) if inner is not None else None
     official = _member(meta, wire.OFFICIAL_META)
     ours = _member(meta, wire.REGISTRUM_META)
+    taken = ingest(inner if isinstance(inner, dict) else item, _recorded(ours))
+    if isinstance(taken, Refusal):
+        return taken
     status = official.get(wire.STATUS)
     message = official.get(wire.STATUS_MESSAGE)
     is_latest = official.get(wire.IS_LATEST)

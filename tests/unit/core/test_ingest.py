@@ -13,9 +13,11 @@ from registrum.core.ingest import (
     Deviation,
     Ingested,
     Refusal,
+    Served,
     count_stored,
     deviations_json,
     ingest,
+    ingest_item,
 )
 from tests.factories import server_json
 
@@ -116,3 +118,23 @@ def test_deviations_are_counted_once_per_document_by_key() -> None:
         "version-latest-reserved": 2,
     }
     assert deviations_json([]) is None
+
+
+def test_deviations_a_registrum_recorded_are_taken_as_recorded() -> None:
+    """An item from a Registrum (its _meta names a serverId) carries its deviations: taken
+    without validating again; none listed means none. Other items are validated here."""
+    doc = server_json("io.github.alice/weather", "latest")
+    ours = {"serverId": "6f1d1c1e-5c38-4d61-9a62-3c1e0b8f0b7a"}
+    recorded = [{"rule": "r", "path": "p", "message": "m"}]
+    item = {"server": doc, "_meta": {"io.registrum/registry": {**ours, "warnings": recorded}}}
+    served = ingest_item(item)
+    assert isinstance(served, Served)
+    assert served.document.deviations == (Deviation("r", "p", "m"),)
+    assert served.server_id == ours["serverId"]
+    clean = ingest_item({"server": doc, "_meta": {"io.registrum/registry": ours}})
+    assert isinstance(clean, Served)
+    assert clean.document.deviations == ()
+    for meta in ({}, {"io.registrum/registry": {**ours, "warnings": [{"rule": 1}]}}):
+        checked = ingest_item({"server": doc, "_meta": meta})
+        assert isinstance(checked, Served)
+        assert {d.rule for d in checked.document.deviations} == {"version-latest-reserved"}
