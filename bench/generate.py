@@ -291,7 +291,7 @@ def _identifier(identifier: str, old_version: str, slug: str, token: str) -> str
 
 
 def _remote_url(url: str, token: str, k: int) -> str:
-    """Each server its own remote URLs: one remote URL belongs to one live server (SPEC §6.4)."""
+    """Each server its own remote URLs: one remote URL belongs to one live server."""
     path = urlsplit(url).path
     if "{" in path or not path:
         path = "/mcp"

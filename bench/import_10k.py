@@ -64,7 +64,7 @@ def documents(count: int, per_server: int = 5) -> list[dict]:
         namespace = doc["name"].split("/")[0]
         doc["name"] = f"{namespace}/bench-{n // per_server:05d}"
         doc["version"] = f"1.{n % per_server}.0"
-        # Each server its own remote URLs: one live server per remote URL (SPEC §6.4).
+        # Each server its own remote URLs: one live server per remote URL.
         for k, remote in enumerate(doc.get("remotes") or []):
             remote["url"] = f"https://bench-{n // per_server:05d}.example.com/mcp/{k}"
             remote.pop("variables", None)

@@ -33,6 +33,18 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str
     )
 
 
+def new_registry(cwd: Path, env: dict[str, str] | None = None) -> None:
+    """Set up an empty registry in ``cwd`` as an operator would, by importing nothing: the
+    operator commands other than ``serve`` and ``import`` refuse a folder without one."""
+    empty = cwd / "empty-import.json"
+    empty.write_text("[]")
+    try:
+        result = run_cli("import", str(empty), cwd=cwd, env=env)
+        assert result.returncode == 0, result.stderr
+    finally:
+        empty.unlink()
+
+
 @contextmanager
 def serving(
     cwd: Path, env: dict[str, str] | None = None, port: int | None = None

@@ -155,7 +155,7 @@ def strip_unknown(value: Any, node: dict[str, Any], root: dict[str, Any]) -> Any
 
 def expected_stored(doc: dict[str, Any]) -> dict[str, Any]:
     """What a registry keeps of ``doc``: members the schema declares, and of ``_meta`` only
-    the publisher-provided extension (SPEC §4 step 2, §6.1)."""
+    the publisher-provided extension, as the official registry stores a publish."""
     schema = server_schema()
     kept: dict[str, Any] = strip_unknown(doc, schema, schema)
     meta = kept.pop("_meta", None)

@@ -35,8 +35,9 @@ EXPECTED_FIELD = {
     "positional-argument-missing-value.json": "packages[0].packageArguments[0]",
 }
 
-# The invalid examples declare no "$schema"; the official registry requires it (SPEC §4 step 3),
-# so a problem on "$schema" is expected beside the example's own.
+# The invalid examples declare no "$schema"; the official registry requires it at publish
+# (an empty $schema is always an error), so a problem on "$schema" is expected beside the
+# example's own.
 SCHEMA_PATH = "$schema"
 
 

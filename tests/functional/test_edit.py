@@ -1,4 +1,4 @@
-"""PUT /servers/{name}/versions/{version}: the admin edit (SPEC §5.4)."""
+"""PUT /servers/{name}/versions/{version}: the official admin edit (edit permission)."""
 
 from __future__ import annotations
 

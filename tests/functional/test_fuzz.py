@@ -90,7 +90,8 @@ def valid_document() -> dict[str, Any]:
                 packageArguments=[{"type": "positional", "value": "serve"}],
             )
         ],
-        # Its own remote URL: the seeded registry's servers hold the default one (SPEC §6.4).
+        # Its own remote URL: the seeded registry's servers hold the default one, and a remote
+        # URL belongs to one live server.
         remotes=[
             remote("https://fuzz.example.com/mcp", headers=[{"name": "X-Key", "value": "{key}"}])
         ],

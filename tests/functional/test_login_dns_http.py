@@ -1,5 +1,5 @@
-"""``POST /auth/dns`` and ``POST /auth/http`` (SPEC §9.4) through the real API, against a real
-DNS server (dnsmasq) and a real HTTPS server on 127.0.0.1."""
+"""``POST /auth/dns`` and ``POST /auth/http`` (a domain proved by a signed timestamp) through
+the real API, against a real DNS server (dnsmasq) and a real HTTPS server on 127.0.0.1."""
 
 from __future__ import annotations
 

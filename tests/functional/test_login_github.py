@@ -1,5 +1,6 @@
-"""``POST /auth/github-at`` (SPEC §9.2), through the real API against a fake GitHub on
-127.0.0.1: who gets which namespaces, and every way the exchange is refused."""
+"""``POST /auth/github-at`` (the official GitHub token exchange), through the real API
+against a fake GitHub on 127.0.0.1: who gets which namespaces, and every way the exchange is
+refused."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""``POST /auth/github-oidc`` (SPEC §9.3) and ``POST /auth/oidc`` (SPEC §9.5), through the
-real API against a fake OIDC issuer on 127.0.0.1 with real RSA keys."""
+"""``POST /auth/github-oidc`` (GitHub Actions tokens) and ``POST /auth/oidc`` (the operator's
+identity provider, for administrators), through the real API against a fake OIDC issuer on
+127.0.0.1 with real RSA keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Health, ping, version, anonymous tokens and the API docs (SPEC §2, §9.1, §9.6, §11)."""
+"""Health, ping, version, anonymous tokens and the API docs, as the official registry serves
+them under both prefixes."""
 
 from __future__ import annotations
 

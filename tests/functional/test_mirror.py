@@ -29,7 +29,7 @@ from registrum.server.wiring import Registry, build
 from tests.conftest import TEST_SEED
 from tests.factories import ANON, enc, remote, server_json
 from tests.fakes.official_registry import FakeOfficialRegistry
-from tests.processes import run_cli, serving
+from tests.processes import new_registry, run_cli, serving
 
 pytestmark = pytest.mark.slow
 
@@ -300,6 +300,7 @@ def test_a_chain_of_three(
     folder = tmp_path / "a"
     folder.mkdir()
     env = {**SERVE_ENV, "MCP_REGISTRY_MIRROR_SYNC": "false"}
+    new_registry(folder, env)
     r = run_cli("mirror", "add", "root", upstream.base, cwd=folder, env=env)
     assert r.returncode == 0, r.stderr
     assert "(registrum," in r.stdout  # found out from the URL
@@ -344,6 +345,7 @@ def test_killing_a_sync_midway_then_resuming_gives_exactly_the_upstream(tmp_path
         folder = tmp_path / "m"
         folder.mkdir()
         env = {**SERVE_ENV, "MCP_REGISTRY_MIRROR_SYNC": "false"}
+        new_registry(folder, env)
         assert (
             run_cli(
                 "mirror", "add", "big", fake.url, "--kind", "official", cwd=folder, env=env
@@ -384,6 +386,7 @@ def test_serve_runs_syncs_on_schedule(upstream: Upstream, tmp_path: Path) -> Non
     upstream.publish("scheduled", "1.0.0")
     folder = tmp_path / "s"
     folder.mkdir()
+    new_registry(folder, SERVE_ENV)
     r = run_cli(
         "mirror", "add", "root", upstream.base, "--interval", "10s", cwd=folder, env=SERVE_ENV
     )
@@ -415,6 +418,7 @@ def test_the_policy_file_is_reapplied_when_it_changes(tmp_path: Path) -> None:
             "MCP_REGISTRY_POLICY_FILE": str(policy),
             "MCP_REGISTRY_MIRROR_SYNC": "false",
         }
+        new_registry(folder, env)
         assert run_cli("mirror", "add", "plain", fake.url, cwd=folder, env=env).returncode == 0
         assert run_cli("mirror", "sync", "-q", cwd=folder, env=env).returncode == 0
         with serving(folder, env) as (base, _):
@@ -492,6 +496,7 @@ def test_a_long_feed_read_in_a_child_survives_a_kill_and_resumes_exactly(
         folder = tmp_path / "m"
         folder.mkdir()
         env = {**SERVE_ENV, "MCP_REGISTRY_MIRROR_SYNC": "false"}
+        new_registry(folder, env)
         r = run_cli("mirror", "add", "feed", feed.url, "--kind", "registrum", cwd=folder, env=env)
         assert r.returncode == 0, r.stderr
         proc = _sync_until(folder, env, lambda: len(feed.requests) >= 6)

@@ -1,4 +1,5 @@
-"""POST /publish: authentication, permission, what is stored, isLatest (SPEC §4, §8, §9.1)."""
+"""POST /publish: authentication, permission, what is stored, isLatest, by the official
+registry's rules."""
 
 from __future__ import annotations
 

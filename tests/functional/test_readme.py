@@ -7,9 +7,13 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
+from typer.core import TyperGroup
 
+from registrum.main import app
 from tests.processes import serving
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -51,3 +55,44 @@ def test_first_five_minutes_work_as_written(tmp_path):
     assert latest["server"] == published["server"]
     assert latest["_meta"]["io.modelcontextprotocol.registry/official"]["isLatest"] is True
     assert versions["metadata"]["count"] == 1
+
+
+def _commands() -> dict[tuple[str, ...], Any]:
+    """Every command `registrum` has, by its path: ``("export",)``, ``("mirror", "add")``."""
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    found: dict[tuple[str, ...], Any] = {}
+    for name, command in root.commands.items():
+        if isinstance(command, TyperGroup):
+            found.update({(name, sub): c for sub, c in command.commands.items()})
+        else:
+            found[(name,)] = command
+    return found
+
+
+def _command_table(commands: dict[tuple[str, ...], Any]) -> dict[tuple[str, ...], str]:
+    """The README's command table: each command path it names (`login none|dns` names two)
+    with the text of its first cell."""
+    rows = re.findall(r"^\| `(registrum [^`]*)` \|", README.read_text(), re.M)
+    assert rows, "README has no command table"
+    table: dict[tuple[str, ...], str] = {}
+    for row in rows:
+        cell = row.replace("\\|", "|")
+        words = cell.split()
+        if (words[1],) in commands:
+            table[(words[1],)] = cell
+        else:
+            table.update({(words[1], sub): cell for sub in words[2].split("|")})
+    return table
+
+
+def test_the_command_table_lists_every_command_with_options_it_has():
+    commands = _commands()
+    table = _command_table(commands)
+    missing, unknown = sorted(commands.keys() - table.keys()), sorted(table.keys() - commands)
+    assert not missing, f"commands missing from README's command table: {missing}"
+    assert not unknown, f"README's command table lists commands that do not exist: {unknown}"
+    for path, cell in table.items():
+        options = {o for p in commands[path].params for o in p.opts}
+        for named in re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", cell):
+            assert named in options, f"README: `{cell}`: {named} is not an option of {path}"

@@ -1,4 +1,4 @@
-"""One live server per remote URL (SPEC §6.4); a deleted server releases its URLs."""
+"""One live server per remote URL (the official rule); a deleted server releases its URLs."""
 
 from __future__ import annotations
 

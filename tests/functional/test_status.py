@@ -1,4 +1,5 @@
-"""PATCH .../versions/{v}/status, PATCH .../status and DELETE .../versions/{v} (SPEC §5, §8)."""
+"""PATCH .../versions/{v}/status, PATCH .../status and DELETE .../versions/{v}: the official
+status rules, and isLatest recomputed after each change."""
 
 from __future__ import annotations
 

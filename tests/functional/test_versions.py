@@ -1,4 +1,5 @@
-"""GET /servers/{name}/versions and /servers/{name}/versions/{version} (SPEC §2, §3.2, §3.3)."""
+"""GET /servers/{name}/versions and /servers/{name}/versions/{version}: the official read
+endpoints of one server, with names and versions as encoded path segments."""
 
 from __future__ import annotations
 

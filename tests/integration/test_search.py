@@ -1,6 +1,6 @@
-"""Search through the backends' indexes gives exactly the scan's answers (SPEC §3.1):
-selective terms (the trigram index), common terms (walking the list), edits and imports
-keeping the index in step. On SQLite and PostgreSQL."""
+"""Search (a case-insensitive substring of the name or the description) through the backends'
+indexes gives exactly the scan's answers: selective terms (the trigram index), common terms
+(walking the list), edits and imports keeping the index in step. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.routing import APIRoute
 from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 from swagger_ui_bundle import swagger_ui_path
 
 import registrum
 from registrum.api import openapi, problems
 from registrum.api.cache import ResponseCache
 from registrum.api.context import ApiContext, strict_query
+from registrum.api.cors import CorsMiddleware
 from registrum.api.fastpath import FastListMiddleware
 from registrum.api.middleware import BodyLimitMiddleware, RawPathMiddleware
 from registrum.api.routes import auth, extensions, meta, publish, servers, validate
@@ -107,4 +111,14 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
         max_bytes=ctx.response_cache_bytes,
         max_age=ctx.cache_max_age,
     )
+    if ctx.cors_origins:
+        _wrap_everything(app, lambda inner: CorsMiddleware(inner, origins=ctx.cors_origins))
     return app
+
+
+def _wrap_everything(app: FastAPI, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
+    """Put ``wrap`` around the whole stack, outside even Starlette's own error handler
+    (``add_middleware`` stops inside it), so that an unexpected 500 carries the same headers
+    as every other answer and a browser shows the error rather than a CORS failure."""
+    build = app.build_middleware_stack
+    app.build_middleware_stack = lambda: wrap(build())  # type: ignore[method-assign]

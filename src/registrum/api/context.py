@@ -43,6 +43,8 @@ class ApiContext:
     max_body_bytes: int = 1024 * 1024
     response_cache_bytes: int = 64 * 1024 * 1024
     cache_max_age: int = 0
+    # ("*",): any origin may read; a tuple of origins restricts it; (): no CORS headers.
+    cors_origins: tuple[str, ...] = ("*",)
 
 
 async def context(request: Request) -> ApiContext:
@@ -75,6 +77,18 @@ def decode_segment(raw: str, what: str) -> str:
             f"Invalid {label} encoding: control characters are not allowed",
             [Problem(what, "remove control characters")],
             where="path",
+        )
+    return value
+
+
+def query_text(value: str | None, field: str) -> str | None:
+    """A text query parameter, refused (400) when it holds control characters: nothing a
+    client means contains them, and a NUL cannot even reach PostgreSQL's text."""
+    if value is not None and any(ord(c) < 32 for c in value):
+        raise InvalidInputError(
+            f"Invalid {field}: control characters are not allowed",
+            [Problem(field, "remove control characters", None)],
+            where="query",
         )
     return value
 

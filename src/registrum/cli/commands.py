@@ -1,5 +1,5 @@
-"""The publisher verbs, named as the official ``mcp-publisher`` names them (SPEC §13), and
-Registrum's own: ``rename``, ``transfer`` and ``changes``."""
+"""The publisher verbs, named as the official ``mcp-publisher`` names them, and Registrum's
+own: ``rename``, ``transfer`` and ``changes``."""
 
 from __future__ import annotations
 

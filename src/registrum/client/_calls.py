@@ -60,7 +60,7 @@ class Call(Generic[T]):
 
 def segment(value: str) -> str:
     """One URL path segment: every reserved character escaped, so a name's ``/`` travels as
-    ``%2F`` and a version's ``+`` as ``%2B`` (SPEC §2)."""
+    ``%2F`` and a version's ``+`` as ``%2B``, as the official API expects."""
     return quote(value, safe="")
 
 

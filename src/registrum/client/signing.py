@@ -1,4 +1,4 @@
-"""Keys for the ``dns`` and ``http`` logins (SPEC §9.4), on the publisher's side.
+"""Keys for the ``dns`` and ``http`` logins, on the publisher's side.
 
 A domain proves itself with a key pair: the public half is published as the record
 ``v=MCPv1; k=<algorithm>; p=<base64 public key>`` (a DNS TXT record of the domain, or the body

@@ -5,7 +5,7 @@
     │   ├── DocumentInvalidError     server.json failed validation; carries every problem
     │   ├── UnsupportedMediaTypeError  the body is sent as something other than JSON (415)
     │   └── PackageOwnershipError    a package is missing upstream, or does not name the
-    │                                server (SPEC §7); carries one problem per package
+    │                                server; carries one problem per package
     ├── AuthenticationError          no or bad credentials (401)
     ├── PermissionDeniedError        credentials lack the permission (403)
     ├── NotFoundError                the server or version does not exist (404)
@@ -112,7 +112,7 @@ class VersionLimitError(ConflictError):
 
 
 class RemoteUrlTakenError(ConflictError):
-    """A remote URL is already used by another live server (SPEC §6.4)."""
+    """A remote URL is already used by another live server."""
 
 
 class NoChangeError(ConflictError):

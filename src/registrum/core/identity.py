@@ -1,4 +1,5 @@
-"""Who may publish where: the namespace rules behind each login method (SPEC §9).
+"""Who may publish where: the namespace rules behind each login method, as the
+official registry has them.
 
 Pure functions: the login methods in ``registrum.identity`` prove who the caller is, and these
 turn that proof into permissions.

@@ -1,4 +1,5 @@
-"""Ownership markers: how a package says which MCP server it belongs to (SPEC §7).
+"""Ownership markers: how a package says which MCP server it belongs to, as the
+official registry reads it.
 
 A package proves it belongs to a server by naming the server where only the package's
 owner can write: a ``mcpName`` member in an npm version's package.json, an OCI image label,

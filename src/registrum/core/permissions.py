@@ -1,4 +1,5 @@
-"""Registry permissions: an action on a resource pattern (SPEC §9.1).
+"""Registry permissions: an action on a resource pattern, as in the official
+registry's tokens.
 
 A pattern is ``*`` (everything), a prefix ending in ``*`` (``io.github.alice/*`` or
 ``com.example.*``), or an exact server name.

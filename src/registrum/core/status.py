@@ -1,4 +1,4 @@
-"""Version statuses and the rules for changing them (SPEC §5)."""
+"""Version statuses and the official registry's rules for changing them."""
 
 from __future__ import annotations
 
@@ -40,6 +40,11 @@ def parse_status_change(status: object, message: object) -> StatusChange:
         parsed = Status(status)
     if message is not None and not isinstance(message, str):
         problems.append(Problem("statusMessage", "statusMessage must be a string", message))
+    elif isinstance(message, str) and "\x00" in message:
+        # PostgreSQL's text cannot hold NUL; nor can a server.json (core/validation.py).
+        problems.append(
+            Problem("statusMessage", "statusMessage must not contain the NUL character (\\u0000)")
+        )
     elif isinstance(message, str) and len(message) > STATUS_MESSAGE_MAX:
         problems.append(
             Problem(

@@ -1,4 +1,5 @@
-"""``dns``: prove a domain with a key published in its DNS TXT records (SPEC §9.4).
+"""``dns``: prove a domain with a key published in its DNS TXT records, as the official
+registry's ``POST /auth/dns`` does.
 
 Any ``v=MCPv1; k=<algorithm>; p=<base64 key>`` TXT record of the domain itself may verify the
 signed timestamp. The proof covers the domain and its subdomains: ``example.com`` grants

@@ -1,4 +1,5 @@
-"""What the ``dns`` and ``http`` login methods share (SPEC §9.4).
+"""What the ``dns`` and ``http`` login methods share (the official registry's
+``POST /auth/dns`` and ``POST /auth/http``).
 
 The caller sends ``{"domain", "timestamp", "signed_timestamp"}``: a fresh RFC 3339 timestamp
 signed with a key whose public half the domain publishes (in a DNS TXT record or in a

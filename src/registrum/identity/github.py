@@ -1,6 +1,7 @@
 """``github-at``: a GitHub access token (OAuth, from the device flow, or a personal access
 token) proves who the user is, which grants ``publish`` on ``io.github.<login>/*`` and on the
-namespace of every organisation the user is an Owner of (SPEC §9.2).
+namespace of every organisation the user is an Owner of (the official registry's
+``POST /auth/github-at``).
 
 Organisations come from ``GET /user/memberships/orgs`` (active memberships with role
 ``admin``), which needs the ``read:org`` scope. A token without it gets a plain 403 there and

@@ -1,6 +1,6 @@
 """``github-oidc``: a GitHub Actions ID token proves the workflow runs in a repository of
 ``<repository_owner>``, which grants ``publish`` on ``io.github.<repository_owner>/*``
-(SPEC §9.3).
+(the official registry's ``POST /auth/github-oidc``).
 
 The token must be RS256-signed by a key (chosen by ``kid``) from the issuer's JWKS, carry an
 ``exp``, have ``iss`` equal to the configured issuer, and list this deployment's audience in

@@ -1,4 +1,5 @@
-"""``http``: prove a domain with a key served at a well-known HTTPS URL (SPEC §9.4).
+"""``http``: prove a domain with a key served at a well-known HTTPS URL, as the
+official registry's ``POST /auth/http`` does.
 
 ``GET https://<domain>/.well-known/mcp-registry-auth`` must answer 200 with one key record,
 ``v=MCPv1; k=<algorithm>; p=<base64 key>``. The proof covers the domain only:

@@ -1,4 +1,5 @@
-"""``none``: anonymous publishing, for local use only (SPEC §9.6)."""
+"""``none``: anonymous publishing, for local use only (the official registry's
+``POST /auth/none``)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""``oidc``: an ID token from the operator's identity provider (SPEC §9.5), for registry
-administrators.
+"""``oidc``: an ID token from the operator's identity provider, for registry
+administrators (the official registry's ``POST /auth/oidc``).
 
 The provider is found by OIDC discovery (``<issuer>/.well-known/openid-configuration``, whose
 ``issuer`` must be exactly the configured one); the token must be signed by a key from its

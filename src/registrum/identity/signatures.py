@@ -1,4 +1,5 @@
-"""Signed timestamps checked against a published key record (SPEC §9.4).
+"""Signed timestamps checked against a published key record, as the official registry's
+``dns`` and ``http`` logins check them.
 
 The publisher signs the exact bytes of its timestamp string with the private half of the key it
 published as ``v=MCPv1; k=<algorithm>; p=<base64 public key>``:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,12 +11,15 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from registrum.api.app import create_app
 from registrum.client import RegistryError
 from registrum.core import wire
 from registrum.core.policy import PolicyError
+from registrum.server import database
+from registrum.server.ingest_report import print_ingest_summary
 from registrum.server.settings import Settings, SettingsError, load
 from registrum.server.sources import SourceError, open_source
 from registrum.server.wiring import Registry, build
@@ -23,6 +27,25 @@ from registrum.services.importing import ImportResult, export_items
 
 err = Console(stderr=True)
 log = logging.getLogger("registrum")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="the registry's database (default: MCP_REGISTRY_DATABASE_URL, else registry.db "
+        "in MCP_REGISTRY_DATA_DIR, ./registrum-data)"
+    ),
+]
+# The end of --help of every command that opens the database, so an operator sees which
+# one it will use before running it.
+LOCAL_DATABASE = (
+    "Works on the local registry database: registrum-data/registry.db in the current folder, "
+    "or the one MCP_REGISTRY_DATA_DIR, MCP_REGISTRY_DATABASE_URL or --database-url names."
+)
+EXISTING_DATABASE = (
+    f"{LOCAL_DATABASE} It must exist already (`registrum serve` or `registrum import` "
+    "creates one): in a folder without one this command stops and creates nothing."
+)
+CREATES_DATABASE = f"{LOCAL_DATABASE} Creates it when it does not exist yet."
 
 
 def _settings(**overrides: object) -> Settings:
@@ -40,12 +63,69 @@ def _build(settings: Settings) -> Registry:
         err.print(f"[red]error:[/red] {exc}\n  check MCP_REGISTRY_POLICY_FILE", highlight=False)
         raise typer.Exit(2) from None
     except Exception as exc:
+        raise _cannot_open(settings, exc) from None
+
+
+def _cannot_open(settings: Settings, exc: Exception) -> typer.Exit:
+    err.print(
+        f"[red]error:[/red] cannot open the database "
+        f"{escape(database.display(settings.database))}: {escape(str(exc))}\n"
+        "  check MCP_REGISTRY_DATABASE_URL (or --database-url)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return typer.Exit(2)
+
+
+def open_registry(settings: Settings, command: str, *, create: bool = False) -> Registry:
+    """Open the registry an operator command works on, after saying which database it is
+    (on stderr: stdout may be a script's input). Unless ``create``, a database that holds no
+    registry yet is refused, creating nothing: in the wrong folder, a command that went on
+    would work on a new, empty registry and look as if it had succeeded."""
+    url = settings.database
+    try:
+        present = database.holds_registry(url)
+    except Exception as exc:
+        raise _cannot_open(settings, exc) from None
+    shown = database.display(url)
+    err.print(
+        f"database: {shown}{' (new)' if create and not present else ''}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    if not present and not create:
+        if database.is_sqlite(url):
+            why = "no such file"
+            where = (
+                "Run it in the folder that holds registrum-data/, or name the registry's "
+                "database with MCP_REGISTRY_DATA_DIR, MCP_REGISTRY_DATABASE_URL or "
+                "--database-url."
+            )
+        else:
+            why = "the database has no Registrum tables"
+            where = "Name the registry's database with MCP_REGISTRY_DATABASE_URL or --database-url."
         err.print(
-            f"[red]error:[/red] cannot open the database {settings.database!r}: {exc}\n"
-            "  check MCP_REGISTRY_DATABASE_URL",
+            f"[red]error:[/red] no registry at {escape(shown)} ({why}); "
+            f"`registrum {command}` works on an existing one and creates nothing.\n"
+            f"  {where}\n"
+            "  To start a new registry there, run `registrum serve` or `registrum import`.",
             highlight=False,
+            soft_wrap=True,
         )
-        raise typer.Exit(2) from None
+        raise typer.Exit(2)
+    if command != "serve" and not settings.jwt_private_key:
+        # Only `serve` signs tokens. Any other command would generate a signing key and keep
+        # it in the data folder, which on PostgreSQL is just wherever the command was run;
+        # a throwaway key does instead.
+        settings = settings.model_copy(update={"jwt_private_key": secrets.token_hex(32)})
+    return _build(settings)
+
+
+def open_existing(database_url: str | None, command: str) -> Registry:
+    """The registry of a command that works on an existing one (``command`` as typed after
+    ``registrum``, for the message when there is none)."""
+    return open_registry(_settings(database_url=database_url), command)
 
 
 def _run_import(registry: Registry, source: str, quiet: bool = False) -> ImportResult:
@@ -85,6 +165,7 @@ def _run_import(registry: Registry, source: str, quiet: bool = False) -> ImportR
             err.print(f"    {p.path or '(document)'}: {p.message}", highlight=False)
     if len(result.rejected) > 50:
         err.print(f"... and {len(result.rejected) - 50} more rejected items")
+    print_ingest_summary(err, result.deviations)
     err.print(
         f"imported {result.added} new version(s); {result.existing} already present; "
         f"{len(result.rejected)} rejected",
@@ -97,15 +178,13 @@ def serve(
     address: Annotated[
         str | None, typer.Option(help="host:port (MCP_REGISTRY_SERVER_ADDRESS)")
     ] = None,
-    database_url: Annotated[
-        str | None, typer.Option(help="database URL (MCP_REGISTRY_DATABASE_URL)")
-    ] = None,
+    database_url: DatabaseUrl = None,
     workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
 ) -> None:
     """Run the registry (SQLite in ./registrum-data by default)."""
     settings = _settings(server_address=address, database_url=database_url, workers=workers)
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s: %(message)s")
-    registry = _build(settings)
+    registry = open_registry(settings, "serve", create=True)
     if settings.seed_from:
         _run_import(registry, settings.seed_from, quiet=True)
     if settings.anonymous_auth:
@@ -122,7 +201,6 @@ def serve(
         )
     else:
         log.info("anonymous auth is disabled")
-    log.info("database: %s", settings.database)
     for line in registry.describe_verification():
         log.info("%s", line)
     log.info("Registrum serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
@@ -164,10 +242,10 @@ def import_(
             help="a JSON file, a URL of one, or a registry's /v0.1/servers URL",
         ),
     ],
-    database_url: Annotated[str | None, typer.Option(help="database URL")] = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Import server.json documents or ServerResponse items; safe to run again."""
-    registry = _build(_settings(database_url=database_url))
+    registry = open_registry(_settings(database_url=database_url), "import", create=True)
     result = _run_import(registry, source)
     if result.rejected and not result.added and not result.existing:
         raise typer.Exit(1)
@@ -177,10 +255,10 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")
     ] = None,
-    database_url: Annotated[str | None, typer.Option(help="database URL")] = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Write every version (deleted ones too) as a JSON array that `import` reads back."""
-    registry = _build(_settings(database_url=database_url))
+    registry = open_existing(database_url, "export")
     out = output.open("wb") if output else sys.stdout.buffer
     count = 0
     try:
@@ -200,7 +278,7 @@ def export(
 def register(app: typer.Typer) -> None:
     from registrum.server import mirror_commands
 
-    app.command("serve")(serve)
-    app.command("import")(import_)
-    app.command("export")(export)
+    app.command("serve", epilog=CREATES_DATABASE)(serve)
+    app.command("import", epilog=CREATES_DATABASE)(import_)
+    app.command("export", epilog=EXISTING_DATABASE)(export)
     mirror_commands.register(app)

@@ -1,5 +1,5 @@
 """Operator commands of the mirror (issue #7): ``registrum mirror add|list|remove|sync`` and
-``registrum policy explain|check``, run in-process on the registry's database; and the
+``registrum policy explain|check|apply``, run in-process on the registry's database; and the
 scheduler ``registrum serve`` runs for the configured upstreams."""
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from rich.table import Table
 
 from registrum.core.errors import RegistrumError
 from registrum.core.policy import Policy, PolicyError
+from registrum.server.commands import EXISTING_DATABASE, DatabaseUrl, open_existing
+from registrum.server.ingest_report import print_ingest_summary, summary_line
 from registrum.server.settings import Settings
 from registrum.server.wiring import Registry
 from registrum.services.mirror import DEFAULT_INTERVAL, MirrorService, SyncReport
@@ -25,12 +27,13 @@ out = Console()
 err = Console(stderr=True)
 log = logging.getLogger("registrum.mirror")
 
-mirror_app = typer.Typer(help="Mirror other registries: add, list, remove and sync upstreams.")
+mirror_app = typer.Typer(
+    help="Mirror other registries: add, list, remove and sync upstreams.",
+    epilog=EXISTING_DATABASE,
+)
 policy_app = typer.Typer(help="The allow/deny policy (MCP_REGISTRY_POLICY_FILE).")
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-DatabaseUrl = Annotated[str | None, typer.Option(help="database URL (MCP_REGISTRY_DATABASE_URL)")]
 
 
 def parse_interval(text: str) -> int:
@@ -40,18 +43,12 @@ def parse_interval(text: str) -> int:
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _open(database_url: str | None) -> Registry:
-    from registrum.server.commands import _build, _settings
-
-    return _build(_settings(database_url=database_url))
-
-
 def _fail(exc: Exception, code: int = 1) -> typer.Exit:
     err.print(f"[red]error:[/red] {exc}", highlight=False)
     return typer.Exit(code)
 
 
-@mirror_app.command("add")
+@mirror_app.command("add", epilog=EXISTING_DATABASE)
 def add(
     name: Annotated[str, typer.Argument(help="a short name for the upstream, e.g. public")],
     url: Annotated[str, typer.Argument(help="the registry's URL, or a dump's path or URL")],
@@ -70,7 +67,7 @@ def add(
     seconds = parse_interval(interval)
     if kind and kind not in KINDS:
         raise _fail(ValueError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}"), 2)
-    registry = _open(database_url)
+    registry = open_existing(database_url, "mirror add")
     try:
         found = kind or detect_kind(url)
         upstream = registry.context.mirror.add(
@@ -87,10 +84,10 @@ def add(
     )
 
 
-@mirror_app.command("list")
+@mirror_app.command("list", epilog=EXISTING_DATABASE)
 def list_(database_url: DatabaseUrl = None) -> None:
     """The configured upstreams and how their last sync went."""
-    registry = _open(database_url)
+    registry = open_existing(database_url, "mirror list")
     try:
         upstreams = registry.context.mirror.upstreams()
     finally:
@@ -112,13 +109,13 @@ def list_(database_url: DatabaseUrl = None) -> None:
     out.print(table)
 
 
-@mirror_app.command("remove")
+@mirror_app.command("remove", epilog=EXISTING_DATABASE)
 def remove(
     name: Annotated[str, typer.Argument(help="the upstream's name")],
     database_url: DatabaseUrl = None,
 ) -> None:
     """Stop mirroring an upstream; what only it served is hidden (deleted) here."""
-    registry = _open(database_url)
+    registry = open_existing(database_url, "mirror remove")
     try:
         changed = registry.context.mirror.remove(name)
     except RegistrumError as exc:
@@ -150,14 +147,14 @@ def _sync_one(mirror: MirrorService, name: str, quiet: bool) -> SyncReport:
         return mirror.sync(name, progress=report)
 
 
-@mirror_app.command("sync")
+@mirror_app.command("sync", epilog=EXISTING_DATABASE)
 def sync(
     name: Annotated[str | None, typer.Argument(help="one upstream (all when omitted)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Bring the mirror up to date with its upstreams (resumes where a sync stopped)."""
-    registry = _open(database_url)
+    registry = open_existing(database_url, "mirror sync")
     failed = False
     try:
         mirror = registry.context.mirror
@@ -174,19 +171,20 @@ def sync(
                 f"{r.changed} served version(s) changed, in {r.seconds:.1f} s",
                 highlight=False,
             )
+            print_ingest_summary(out, r.deviations, r.refused)
     finally:
         registry.close()
     if failed:
         raise typer.Exit(1)
 
 
-@policy_app.command("explain")
+@policy_app.command("explain", epilog=EXISTING_DATABASE)
 def explain(
     name: Annotated[str, typer.Argument(help="a server name")],
     database_url: DatabaseUrl = None,
 ) -> None:
     """Which rule shows or hides each version of NAME, and which upstream is served."""
-    registry = _open(database_url)
+    registry = open_existing(database_url, "policy explain")
     try:
         e = registry.context.mirror.explain(name)
     finally:
@@ -204,11 +202,11 @@ def explain(
         out.print("  no upstream serves this name")
 
 
-@policy_app.command("apply")
+@policy_app.command("apply", epilog=EXISTING_DATABASE)
 def apply_policy(database_url: DatabaseUrl = None) -> None:
     """Re-apply MCP_REGISTRY_POLICY_FILE to everything mirrored, without downloading
     anything (`serve` does this by itself when the file changes)."""
-    registry = _open(database_url)
+    registry = open_existing(database_url, "policy apply")
     try:
         changed = registry.context.mirror.reapply()
     finally:
@@ -218,7 +216,9 @@ def apply_policy(database_url: DatabaseUrl = None) -> None:
 
 @policy_app.command("check")
 def check(path: Annotated[str, typer.Argument(help="the policy file")]) -> None:
-    """Read a policy file and print its rules, or say what is wrong with it."""
+    """Read a policy file and print its rules, or say what is wrong with it.
+
+    Reads only the file: no database is opened."""
     try:
         policy = Policy.load(path)
     except PolicyError as exc:
@@ -248,13 +248,14 @@ def start_scheduler(settings: Settings, registry: Registry) -> threading.Event:
             for upstream in mirror.due() if settings.mirror_sync else []:
                 try:
                     r = mirror.sync(upstream.name)
-                    if r.changed:
+                    if r.changed or r.refused:
                         log.info(
-                            "mirror %s: read %d, changed %d in %.1f s",
+                            "mirror %s: read %d, changed %d in %.1f s; %s",
                             upstream.name,
                             r.fetched,
                             r.changed,
                             r.seconds,
+                            summary_line(r.deviations, r.refused),
                         )
                 except Exception as exc:  # logged and retried at the next interval
                     log.warning("mirror %s: sync failed: %s", upstream.name, exc)

@@ -1,13 +1,14 @@
 """Settings from ``MCP_REGISTRY_*`` environment variables, named as the official registry
-names the same settings (SPEC §12). A bad value stops start-up with a message naming the
+names the same settings. A bad value stops start-up with a message naming the
 variable and what it expects."""
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,30 @@ DEFAULT_DATA_DIR = "registrum-data"
 
 class SettingsError(Exception):
     """One or more settings are invalid; the message names each variable."""
+
+
+# An origin as a browser sends it: scheme://host[:port], nothing after (VS Code's own pages
+# have origins such as vscode-file://vscode-app, so any scheme is taken).
+_ORIGIN: Final = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#\s,*]+$", re.IGNORECASE)
+
+
+def cors_origin_list(value: str) -> tuple[str, ...]:
+    """The origins of MCP_REGISTRY_CORS_ALLOWED_ORIGINS: ("*",), a tuple of origins, or ()
+    for none. Raises ValueError, saying what is wrong, for anything else."""
+    origins = tuple(o.strip() for o in value.split(",") if o.strip())
+    if "*" in origins:
+        if len(origins) > 1:
+            raise ValueError("'*' allows every origin: give it alone, or list origins without it")
+        return origins
+    for origin in origins:
+        if origin.endswith("/") and _ORIGIN.match(origin.rstrip("/")):
+            raise ValueError(f"origin {origin!r} has a trailing '/': an origin has no path")
+        if not _ORIGIN.match(origin):
+            raise ValueError(
+                f"{origin!r} is not an origin: expected scheme://host[:port], for example "
+                "https://tools.example.com, separated by commas"
+            )
+    return origins
 
 
 class Settings(BaseSettings):
@@ -76,7 +101,7 @@ class Settings(BaseSettings):
     blocked_namespaces: str = Field(
         default="", description="comma-separated namespaces no login may publish to"
     )
-    # --- package ownership checks (issue #4, SPEC §7) -----------------------------------
+    # --- package ownership checks (issue #4) --------------------------------------------
     enable_registry_validation: bool = Field(
         default=True, description="check that every package named by a document is its server's"
     )
@@ -114,6 +139,11 @@ class Settings(BaseSettings):
         le=86_400,
         description="seconds a shared cache may serve a read without revalidating (0: always "
         "revalidate)",
+    )
+    cors_allowed_origins: str = Field(
+        default="*",
+        description="origins browsers may read the API from: '*' for any, a comma-separated "
+        "list of origins (https://tools.example.com) to restrict it, empty for no CORS headers",
     )
     rename_cool_off: float = Field(
         default=90 * 86_400,
@@ -182,6 +212,12 @@ class Settings(BaseSettings):
         parse_claim_rules(value)
         return value
 
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _cors_origins(cls, value: str) -> str:
+        cors_origin_list(value)
+        return value
+
     @field_validator("verify_host_timeouts")
     @classmethod
     def _host_timeouts(cls, value: str) -> str:
@@ -205,6 +241,10 @@ class Settings(BaseSettings):
             ca_bundle=self.verify_ca_bundle,
             trust_documents=trust_documents,
         )
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        return cors_origin_list(self.cors_allowed_origins)
 
     @property
     def blocked_namespace_list(self) -> list[str]:

@@ -154,6 +154,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         max_body_bytes=settings.max_body_bytes,
         response_cache_bytes=settings.response_cache_bytes,
         cache_max_age=settings.cache_max_age,
+        cors_origins=settings.cors_origins,
     )
     return Registry(settings, engine, store, context, fetcher)
 

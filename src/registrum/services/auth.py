@@ -1,4 +1,5 @@
-"""Token exchange: a login method's proof in, a short-lived registry token out (SPEC §9)."""
+"""Token exchange: a login method's proof in, a short-lived registry token out, as
+the official registry's ``/auth/*`` endpoints do."""
 
 from __future__ import annotations
 

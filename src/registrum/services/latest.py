@@ -1,4 +1,4 @@
-"""Recomputing ``isLatest`` inside a write (SPEC §8)."""
+"""Recomputing ``isLatest`` inside a write, by the official registry's rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Status changes and the admin edit (SPEC §5)."""
+"""Status changes and the admin edit, with the official registry's rules."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ class ModerationService:
         status_changed = view.status != change.status.value
         if view.status == Status.DELETED.value and change.status is not Status.DELETED:
             # A restored version takes its remote URLs back: they may have gone to another
-            # server meanwhile (SPEC §5.2).
+            # server meanwhile (the official registry checks them again on restore too).
             require_free(tx, view.server_id, stored_remote_urls(view.body))
         tx.update_version(
             VersionUpdate(

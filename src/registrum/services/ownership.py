@@ -1,4 +1,5 @@
-"""Package ownership checks before a version is stored (SPEC §7).
+"""Package ownership checks before a version is stored, as the official registry
+checks them.
 
 Every package a document names is checked against its package registry, concurrently, and
 before the database transaction opens: a slow registry must never hold the write lock (the

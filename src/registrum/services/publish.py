@@ -1,4 +1,4 @@
-"""Publishing a new version (SPEC §4)."""
+"""Publishing a new version, checked and stored in the official registry's order."""
 
 from __future__ import annotations
 

@@ -91,6 +91,10 @@ class QueryService:
 
     def changes(self, since: int, limit: int = DEFAULT_CHANGES) -> ChangePage:
         head = self._store.head()
+        if since > head:
+            # Nothing can follow a seq past the head; and such a value (the API takes any
+            # 64-bit one) need not fit the column at all (PostgreSQL's is 32-bit).
+            return ChangePage([], head, since)
         entries = self._store.changes_since(since, limit)
         if not entries:
             return ChangePage(entries, head, since)

@@ -1,4 +1,5 @@
-"""One live server per remote URL (SPEC §6.4), checked inside the write that would break it.
+"""One live server per remote URL (the official registry's rule), checked inside the write
+that would break it.
 
 The official registry checks on publish, on the admin edit and when a deleted version is
 restored. Registrum also releases the URL of a deleted server (deleted versions do not

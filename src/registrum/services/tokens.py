@@ -1,4 +1,5 @@
-"""Registry tokens: short-lived Ed25519 JWTs carrying permissions (SPEC §9.1)."""
+"""Registry tokens: short-lived Ed25519 JWTs carrying permissions, in the official
+registry's format."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Package ownership verifiers: one module per package registry type (SPEC §7).
+"""Package ownership verifiers: one module per package registry type, each checking
+what the official registry checks.
 
 Each module holds one verifier class, registered under the ``registrum.verifiers`` entry
 point group in ``pyproject.toml``; :mod:`registrum.verifiers.catalog` finds them and builds

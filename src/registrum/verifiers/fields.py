@@ -1,5 +1,5 @@
 """Rules on a package entry's members that each registry type sets for itself, checked
-before anything is fetched (SPEC §7: the official validators' field rules)."""
+before anything is fetched (the official validators' field rules)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Server names: ``namespace/server-name`` with the official per-part rules (SPEC §6.3)."""
+"""Server names: ``namespace/server-name`` with the official per-part rules (each part starts
+and ends with a letter or digit)."""
 
 from __future__ import annotations
 

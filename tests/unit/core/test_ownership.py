@@ -1,5 +1,5 @@
 """The README marker rule: ``mcp-name: <server name>``, counted only where the name ends
-(SPEC §7, the official registry's ``mcpname.go`` boundary rule)."""
+(the official registry's ``mcpname.go`` boundary rule, for PyPI, NuGet and Cargo READMEs)."""
 
 from __future__ import annotations
 

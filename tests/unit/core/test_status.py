@@ -1,4 +1,4 @@
-"""Version statuses and the rules for changing them (SPEC §5.1-5.2)."""
+"""Version statuses and the official rules for changing them (one version's status)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The registry's own "is semver" test, version ordering and the isLatest rules (SPEC §8)."""
+"""The official registry's own "is semver" test, version ordering and the isLatest rules."""
 
 from __future__ import annotations
 

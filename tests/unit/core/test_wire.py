@@ -1,4 +1,4 @@
-"""Wire shapes: ServerResponse / ServerList envelopes around the stored body (SPEC §3.4)."""
+"""Wire shapes: the official ServerResponse / ServerList envelopes around the stored body."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OIDC_EXTRA_CLAIMS: parsing and the matching rules of SPEC §9.5."""
+"""OIDC_EXTRA_CLAIMS: parsing, and the official registry's rules for matching claims."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Token exchange endpoints (SPEC §9): ``POST /auth/<method>`` for each enabled login method.
+"""Token exchange endpoints, as the official registry has them: ``POST /auth/<method>`` for
+each enabled login method.
 
 Each answers ``{"registry_token", "expires_at"}``; a method that is not enabled has no route.
 """
@@ -56,6 +57,29 @@ _METHODS: Final[dict[str, tuple[str, str, str]]] = {
 }
 
 
+# The members each method's body must have, all strings; documented so that the OpenAPI
+# document describes every operation's input (and tools that read it exercise them).
+_BODY_MEMBERS: Final[dict[str, tuple[str, ...]]] = {
+    "github-at": ("github_token",),
+    "github-oidc": ("oidc_token",),
+    "oidc": ("oidc_token",),
+    "dns": ("domain", "timestamp", "signed_timestamp"),
+    "http": ("domain", "timestamp", "signed_timestamp"),
+}
+
+
+def _body(method: str) -> dict[str, Any] | None:
+    members = _BODY_MEMBERS.get(method)
+    if members is None:
+        return None
+    schema = {
+        "type": "object",
+        "required": list(members),
+        "properties": {m: {"type": "string"} for m in members},
+    }
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
 def _endpoint(method: str) -> Any:
     async def exchange(request: Request, ctx: Context) -> Response:
         # `none` takes no body; the others a JSON object, read with the usual checks.
@@ -85,5 +109,6 @@ def router_for(methods: tuple[str, ...]) -> APIRouter:
             tags=["auth"],
             response_class=Response,
             responses=responses(200, "TokenResponse", 400, 401, 403),
+            openapi_extra=_body(method),
         )
     return router

@@ -1,16 +1,16 @@
-"""Registrum's extension endpoints, under ``/x/io.registrum/`` (DESIGN.md): the change feed,
-look-ups by stable id, renames and transfers. docs/guides/change-feed-ids-and-renames.md has
-request and response examples."""
+"""Registrum's extension endpoints: the change feed, look-ups by stable id, renames and
+transfers. They live under ``/x/io.registrum/`` so that nothing the official API serves
+changes. docs/guides/change-feed-ids-and-renames.md has request and response examples."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from registrum.api.bodies import in_thread, read_json
-from registrum.api.context import Caller, Context, decode_segment
+from registrum.api.context import Caller, Context, decode_segment, query_text
 from registrum.api.openapi import SECURED, responses
 from registrum.core import wire
 from registrum.core.status import Status
@@ -18,6 +18,9 @@ from registrum.services.query import DEFAULT_CHANGES, MAX_CHANGES
 
 router = APIRouter()
 X = "/x/io.registrum"
+# A seq is a signed 64-bit integer on the wire. Bounding `since` here bounds it in the OpenAPI
+# document too, and makes a larger one the same 422 as any other invalid parameter.
+MAX_SEQ: Final = 2**63 - 1
 _JSON = "application/json"
 
 ServerId = Annotated[str, Path(alias="serverId", description="A server's stable id")]
@@ -85,7 +88,9 @@ def _json(body: bytes, status: int = 200) -> Response:
 )
 async def changes(
     ctx: Context,
-    since: Annotated[int, Query(ge=0, description="The last seq already seen (0: none)")] = 0,
+    since: Annotated[
+        int, Query(ge=0, le=MAX_SEQ, description="The last seq already seen (0: none)")
+    ] = 0,
     limit: Annotated[
         int, Query(ge=1, le=MAX_CHANGES, description="Most changes per page")
     ] = DEFAULT_CHANGES,
@@ -207,5 +212,5 @@ async def transfer_accept(ctx: Context, caller: Caller, offer_id: OfferId) -> Re
 async def policy_explain(
     ctx: Context, name: Annotated[str, Query(description="A server name")]
 ) -> Response:
-    explanation = await in_thread(ctx.mirror.explain, name)
+    explanation = await in_thread(ctx.mirror.explain, query_text(name, "name") or "")
     return _json(wire.explanation_bytes(explanation, ctx.mirror.policy.describe()))

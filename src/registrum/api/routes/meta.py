@@ -1,4 +1,4 @@
-"""Health, ping and version (SPEC §11)."""
+"""Health, ping and version, answered as the official registry answers them."""
 
 from __future__ import annotations
 

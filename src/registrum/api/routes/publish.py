@@ -1,4 +1,4 @@
-"""Publishing (SPEC §4)."""
+"""Publishing: ``POST /publish``, as the official registry serves it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Read endpoints and the moderation endpoints of one server (SPEC §3, §5)."""
+"""Read endpoints and the moderation endpoints of one server, as the official
+registry serves them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from registrum.api.bodies import in_thread, read_json
-from registrum.api.context import ApiContext, Caller, Context, decode_segment
+from registrum.api.context import ApiContext, Caller, Context, decode_segment, query_text
 from registrum.api.openapi import SECURED, body_schema, responses
 from registrum.core import wire
 from registrum.core.errors import InvalidInputError, NotFoundError, Problem
@@ -46,16 +47,6 @@ IncludeDeleted = Annotated[
 
 def _json(body: bytes) -> Response:
     return Response(body, media_type=_JSON)
-
-
-def _clean(value: str | None, field: str) -> str | None:
-    if value is not None and any(ord(c) < 32 for c in value):
-        raise InvalidInputError(
-            f"Invalid {field}: control characters are not allowed",
-            [Problem(field, "remove control characters", None)],
-            where="query",
-        )
-    return value
 
 
 def parse_updated_since(value: str) -> datetime:
@@ -127,10 +118,10 @@ def list_body(
         )
     page = ctx.query.list_servers(
         limit=limit,
-        cursor=_clean(cursor, "cursor"),
-        search=_clean(search, "search"),
+        cursor=query_text(cursor, "cursor"),
+        search=query_text(search, "search"),
         updated_since=since,
-        version=_clean(version, "version"),
+        version=query_text(version, "version"),
         include_deleted=bool(include_deleted),
     )
     return wire.server_list_bytes(page.items, page.next_cursor)

@@ -45,7 +45,9 @@ async def validate(request: Request) -> Response:
     try:
         raw = parse_json(body)
     except InvalidInputError as exc:
-        issues = [_issue(Problem("", exc.detail, kind="json", rule="json-syntax"))]
+        # The decoder names the member at fault when it can (a lone surrogate, a huge number).
+        where = exc.problems[0].path if exc.problems else ""
+        issues = [_issue(Problem(where, exc.detail, kind="json", rule="json-syntax"))]
         return Response(
             wire.dumps({"valid": False, "issues": issues}), media_type="application/json"
         )
