@@ -2,7 +2,7 @@
 
 Every problem is reported at once, each with its JSON path (``packages[0].version``) and a
 message that says how to fix it. Structural checks come from the model in
-:mod:`registrum.core.server_json`; the rules that look across fields are here (SPEC §6).
+:mod:`registrum.core.server_json`; the rules that look across fields are here.
 """
 
 from __future__ import annotations
@@ -512,7 +512,8 @@ def _meta_problems(doc: dict[str, Any]) -> tuple[list[Problem], list[Problem]]:
 
 
 def semantic_problems(doc: dict[str, Any], non_current_schema: str = "error") -> list[Problem]:
-    """The official registry's semantic rules (SPEC §6.3), on the raw document."""
+    """The official registry's semantic rules (names, versions, URLs, arguments,
+    transports), on the raw document."""
     problems = _schema_problems(doc, non_current_schema)
     name = doc.get("name")
     if isinstance(name, str):

@@ -35,7 +35,8 @@ def _sqlite_setup(engine: Engine) -> None:
         # Take transaction control from the sqlite3 module so BEGIN is ours to choose.
         dbapi_conn.isolation_level = None
         # SQLite's built-in lower() folds ASCII only; search must be case-insensitive for
-        # every script, as ILIKE is on PostgreSQL (SPEC §3.1).
+        # every script, as ILIKE is on PostgreSQL (search is a
+        # case-insensitive substring match).
         dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")

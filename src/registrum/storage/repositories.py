@@ -74,7 +74,7 @@ def _views(rows: Sequence[Any]) -> list[VersionView]:
 
 def like_pattern(term: str) -> str:
     """A LIKE pattern that matches ``term`` literally, anywhere: ``%`` and ``_`` are not
-    wildcards for the user (SPEC §3.1)."""
+    wildcards for the user: search is a plain substring match."""
     escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -695,7 +695,7 @@ class SqlServerStore:
         return self.reads.views(sql, params)
 
     def _search(self, term: str, params: dict[str, Any]) -> str:
-        """Case-insensitive substring of name or description (SPEC §3.1), through the
+        """Case-insensitive substring of name or description, through the
         backend's trigram index where that is the cheaper way; adds its parameters."""
         folded = term.lower()
         params["pattern"] = like_pattern(folded)

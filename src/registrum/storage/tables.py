@@ -133,7 +133,7 @@ server_versions = Table(
 )
 
 # The remote URLs each version names, for the rule that no two live servers share one
-# (SPEC §6.4). Looked up by a hash: URLs have no length limit, index entries do.
+# (the official registry's rule). Looked up by a hash: URLs have no length limit, index entries do.
 remote_urls = Table(
     "remote_urls",
     metadata,

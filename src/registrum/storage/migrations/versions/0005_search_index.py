@@ -1,4 +1,4 @@
-"""Indexed search (SPEC §3.1: case-insensitive substring of name or description).
+"""Indexed search (a case-insensitive substring of the name or the description).
 
 - ``server_versions.description_folded``: the description case-folded by the application
   (Python's ``str.lower``), so both backends fold every script the same way, whatever the
