@@ -82,7 +82,21 @@ def test_the_admin_edit_cannot_take_another_servers_url(client, admin, publish):
     assert r.status_code == 200
 
 
-def test_import_refuses_a_conflicting_item_and_keeps_the_rest(registry):
+def test_import_keeps_a_conflicting_item_and_records_the_clash(registry, client, publish):
+    """Publishing refuses a URL another live server holds; an import keeps what the source
+    served (both servers) and records the clash on the version that found the URL taken."""
     result = registry.context.importer.import_items([_doc(A), _doc(B), _doc(A, "2.0.0")])
-    assert result.added == 2
-    assert [(r.index, r.problems[0].path) for r in result.rejected] == [(1, "remotes[0].url")]
+    assert result.added == 3
+    assert result.rejected == []
+    # B found A's URL taken; A 2.0.0 then found B holding it too
+    assert result.deviations == {"remote-url-taken": 2}
+    first = client.get(f"/v0.1/servers/{enc(A)}/versions/1.0.0").json()
+    assert "warnings" not in first["_meta"]["io.registrum/registry"]
+    clash = client.get(f"/v0.1/servers/{enc(B)}/versions/1.0.0").json()
+    warnings = clash["_meta"]["io.registrum/registry"]["warnings"]
+    assert [(w["rule"], w["path"]) for w in warnings] == [("remote-url-taken", "remotes[0].url")]
+    assert A in warnings[0]["message"]
+    # publishing still keeps the rule for new servers
+    r = publish(_doc("io.github.carol/weather"))
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["location"] == "body.remotes[0].url"
