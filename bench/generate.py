@@ -59,8 +59,9 @@ from registrum.core.validation import validate_server_json
 from registrum.core.versioning import Candidate, pick_latest
 from registrum.services.documents import canonical_body
 from registrum.storage import engine as storage_engine
-from registrum.storage import repositories
-from registrum.storage.repositories import SqlServerStore, SqlWriteSession
+from registrum.storage import versions as version_rows
+from registrum.storage.dialects import dialect_of
+from registrum.storage.store import SqlServerStore, SqlWriteSession
 from registrum.storage.tables import (
     changes,
     log_head,
@@ -502,7 +503,7 @@ class Recorder:
         ):
             self.seqs[params["vid"]] = params["seq"]
             return None
-        if statement is repositories._LAST_SEARCH_ROWID:
+        if statement is version_rows.LAST_SEARCH_ROWID:
             return _Head(0)  # the search index of a new database is empty
         if isinstance(statement, Delete) and statement.table is remote_urls:
             return None  # clearing a new version's URLs: nothing to clear in a new database
@@ -552,7 +553,7 @@ def publish_rows(
         for plan in plans:
             published = shape.published_at(round_, plan.index)
             if round_ == 0:
-                session.create_server(plan.server_id, plan.name, published)
+                session.servers.create(plan.server_id, plan.name, published)
             version = plan.versions[round_]
             version_id = str(uuid.UUID(int=id_rng.getrandbits(128), version=4))
             status = plan.statuses[round_]
@@ -575,7 +576,7 @@ def publish_rows(
                 }
                 change = _change(plan, ChangeKind.STATUS_CHANGED, changed_at, version_id, version)
                 later.append(dataclasses.replace(change, detail=orjson.dumps(detail).decode()))
-            session.insert_version(
+            session.versions.insert(
                 NewVersion(
                     server_id=plan.server_id,
                     version_id=version_id,
@@ -592,9 +593,7 @@ def publish_rows(
                     remote_urls=plan.remote_urls,
                 )
             )
-            session.append_change(
-                _change(plan, ChangeKind.PUBLISHED, published, version_id, version)
-            )
+            session.log.append(_change(plan, ChangeKind.PUBLISHED, published, version_id, version))
             yield None
 
 
@@ -604,8 +603,7 @@ def load(
     """Write every row; returns the change log's head."""
     id_rng = random.Random(shape.seed + 1)  # noqa: S311 - synthetic ids, not secrets
     recorder = Recorder()
-    sqlite = engine.dialect.name == "sqlite"
-    session = SqlWriteSession(recorder, search_index=sqlite)  # type: ignore[arg-type]
+    session = SqlWriteSession(recorder, dialect_of(engine))  # type: ignore[arg-type]
     started = time.perf_counter()
     done = 0
     later: list[Change] = []
@@ -623,7 +621,7 @@ def load(
                 tx = conn.begin()
                 _progress(done, shape.total, started)
         for change in later:
-            session.append_change(change)
+            session.log.append(change)
         recorder.flush(conn)
         recorder.finish_seqs(conn)
         conn.execute(update(log_head).where(log_head.c.id == 1).values(seq=recorder.head))
@@ -665,22 +663,24 @@ def self_check(engine: Engine, shape: Shape, plans: Sequence[ServerPlan], head: 
     if latest_rows != shape.servers:
         problems.append(f"{latest_rows} rows flagged isLatest for {shape.servers} servers")
     store = SqlServerStore(engine)
-    if store.head() != head or (lo, hi, n) != (1, head, head):
-        problems.append(f"change log seq {lo}..{hi} ({n} rows), head {store.head()}, want {head}")
+    if store.log.head() != head or (lo, hi, n) != (1, head, head):
+        problems.append(
+            f"change log seq {lo}..{hi} ({n} rows), head {store.log.head()}, want {head}"
+        )
     for plan in plans[:: max(1, len(plans) // 25)]:
-        view = store.find_latest(plan.name, include_deleted=True)
+        view = store.versions.latest(plan.name, include_deleted=True)
         if view is None or view.version != plan.versions[plan.latest]:
             problems.append(f"latest of {plan.name}: {view and view.version}")
         if plan.statuses[plan.latest] != Status.DELETED:
             # The owner token is in this server's name only: search must find it (and its
             # index, kept by triggers or by the store, must hold the rows loaded in bulk).
-            page = store.list_page(ListQuery(limit=5, search=plan.token, latest_only=True))
+            page = store.versions.page(ListQuery(limit=5, search=plan.token, latest_only=True))
             if [v.name for v in page] != [plan.name]:
                 problems.append(f"search {plan.token!r}: {[v.name for v in page]}")
         if plan.remote_urls and Status.DELETED not in plan.statuses:
             # The store's own look-up of a remote URL finds its server.
             with store.write(plan.name) as tx:
-                owner = tx.remote_url_owner(plan.remote_urls[0], str(uuid.UUID(int=0)))
+                owner = tx.versions.remote_url_owner(plan.remote_urls[0], str(uuid.UUID(int=0)))
             if owner != plan.name:
                 problems.append(f"remote URL {plan.remote_urls[0]} owned by {owner}")
     if problems:

@@ -110,7 +110,7 @@ def bench(args: argparse.Namespace, mirror_url: str | None) -> None:
             started = time.perf_counter()
             incremental = service.sync("root")
             incremental_seconds = time.perf_counter() - started
-            served = mirror.store.head()
+            served = mirror.store.log.head()
             mirror.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)

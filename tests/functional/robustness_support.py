@@ -153,7 +153,7 @@ def assert_log_consistent(client: TestClient, registry: Registry) -> None:
         rows = conn.execute(select(changes).order_by(changes.c.seq)).mappings().all()
     seqs = [row["seq"] for row in rows]
     assert seqs == list(range(1, len(seqs) + 1)), "change log has gaps"
-    assert registry.store.head() == len(seqs)
+    assert registry.store.log.head() == len(seqs)
     published = [(row["name"], row["version"]) for row in rows if row["kind"] == "published"]
     assert len(published) == len(set(published)), "a version was published twice"
     stored = []

@@ -163,7 +163,7 @@ def test_the_feed_is_complete_while_writers_run(client: TestClient, registry: Re
     done.set()
     drain()
     assert not errors, errors
-    assert seen == list(range(1, registry.store.head() + 1))
+    assert seen == list(range(1, registry.store.log.head() + 1))
     versions = {c["versionId"] for c in follow(client, 0, 50) if c["kind"] == "published"}
     assert len(versions) == writers * per_writer
 

@@ -36,10 +36,10 @@ def test_import_is_idempotent_and_reports_rejects(registry):
     assert (first.added, first.existing, len(first.rejected)) == (3, 0, 1)
     assert first.rejected[0].index == 2
     assert [p.path for p in first.rejected[0].problems] == ["version"]
-    head = registry.store.head()
+    head = registry.store.log.head()
     again = registry.context.importer.import_items(items)
     assert (again.added, again.existing, len(again.rejected)) == (0, 3, 1)
-    assert registry.store.head() == head
+    assert registry.store.log.head() == head
 
 
 def test_export_then_import_into_an_empty_registry_is_lossless(registry, client, publish, tmp_path):

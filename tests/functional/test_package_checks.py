@@ -152,7 +152,9 @@ def publisher(checked: Registry) -> dict[str, str]:
 
 
 def snapshot(registry: Registry) -> tuple[int, list[tuple[str, str, str]]]:
-    return registry.store.head(), [(v.name, v.version, v.body) for v in registry.store.iter_all()]
+    return registry.store.log.head(), [
+        (v.name, v.version, v.body) for v in registry.store.versions.iter_all()
+    ]
 
 
 def test_every_type_proven_in_one_publish(
@@ -268,7 +270,7 @@ def test_a_silent_upstream_times_out_as_503(
         r = api.post("/v0.1/publish", json=doc, headers=publisher)
         assert r.status_code == 503
         assert "did not answer within 1 s" in r.json()["detail"]
-        assert registry.store.head() == 0
+        assert registry.store.log.head() == 0
 
 
 def test_an_oversized_upstream_answer_is_a_502(
@@ -285,7 +287,7 @@ def test_an_oversized_upstream_answer_is_a_502(
         r = api.post("/v0.1/publish", json=doc, headers=publisher)
         assert r.status_code == 502
         assert "MCP_REGISTRY_VERIFY_MAX_RESPONSE_BYTES" in r.json()["detail"]
-        assert registry.store.head() == 0
+        assert registry.store.log.head() == 0
 
 
 def test_refusal_wins_over_a_transient_failure_and_notes_it(
@@ -316,7 +318,7 @@ def test_unconfigured_and_unknown_types(
         assert r.status_code == 400
         assert "unsupported registry type: gem" in r.json()["detail"]
         assert r.json()["errors"][0]["location"] == "body.packages[0].registryType"
-        assert registry.store.head() == 0
+        assert registry.store.log.head() == 0
 
 
 def test_packages_are_checked_concurrently(

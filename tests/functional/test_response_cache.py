@@ -20,18 +20,40 @@ LIST = "/v0.1/servers?limit=50&version=latest"
 NAME = "io.github.alice/weather"
 
 
+def _trace(dbapi_conn, seen: list[str]) -> None:
+    """Record every statement a driver connection runs: the read path uses the driver
+    directly, past SQLAlchemy's events. SQLite has a trace callback; psycopg a cursor
+    class per connection."""
+    if hasattr(dbapi_conn, "set_trace_callback"):
+        dbapi_conn.set_trace_callback(seen.append)
+        return
+    import psycopg
+
+    class Recording(psycopg.Cursor):
+        def execute(self, query, *args, **kwargs):
+            seen.append(str(query))
+            return super().execute(query, *args, **kwargs)
+
+    dbapi_conn.cursor_factory = Recording
+
+
 @pytest.fixture
 def statements(registry: Registry) -> Iterator[list[str]]:
-    """Every SQL statement the registry's engine runs."""
+    """Every SQL statement the registry runs, through SQLAlchemy or on the driver."""
     seen: list[str] = []
 
     def record(conn, cursor, statement, *args) -> None:
         seen.append(statement)
 
+    def on_checkout(dbapi_conn, record_, proxy) -> None:
+        _trace(dbapi_conn, seen)
+
     event.listen(registry.engine, "before_cursor_execute", record)
-    registry.store.reads.listeners.append(seen.append)  # reads bypass SQLAlchemy
+    event.listen(registry.engine.pool, "checkout", on_checkout)
+    # Connections the store opened before are dropped: the next ones are checked out traced.
+    registry.store.close()
     yield seen
-    registry.store.reads.listeners.remove(seen.append)
+    event.remove(registry.engine.pool, "checkout", on_checkout)
     event.remove(registry.engine, "before_cursor_execute", record)
 
 
@@ -151,7 +173,7 @@ def test_a_dropped_database_connection_does_not_stall_invalidation(
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
     else:
-        registry.store._token_conn.close()  # the same loss, as SQLite can have it
+        registry.store.log._token_conn.close()  # the same loss, as SQLite can have it
     publish(server_json(NAME, "1.1.0"))
     assert b"1.1.0" in client.get(LIST).content
     publish(server_json(NAME, "1.2.0"))

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from registrum.storage import bulk
+from registrum.storage.dialects import COPY_FROM, dialect_of
 from registrum.storage.tables import servers, upstream_entries, upstreams
 
 
@@ -52,8 +53,8 @@ def _read(conn) -> list[tuple[object, ...]]:
     return [tuple(r) for r in conn.execute(select(*columns).order_by(upstream_entries.c.key))]
 
 
-# Few rows go through executemany; many through COPY on PostgreSQL (bulk._COPY_FROM).
-SIZES = pytest.mark.parametrize("extra", [0, bulk._COPY_FROM], ids=["few", "many"])
+# Few rows go through executemany; many through COPY on PostgreSQL (COPY_FROM).
+SIZES = pytest.mark.parametrize("extra", [0, COPY_FROM], ids=["few", "many"])
 
 
 def _extra(n: int, body: str) -> list[dict[str, object]]:
@@ -72,7 +73,7 @@ def test_rows_read_back_as_sqlalchemy_writes_them(registry, extra: int) -> None:
         conn.execute(upstream_entries.insert(), rows)
         by_sqlalchemy = _read(conn)
         conn.execute(delete(upstream_entries))
-        bulk.insert_many(conn, upstream_entries, rows)
+        bulk.insert_many(conn, dialect_of(registry.engine), upstream_entries, rows)
         assert _read(conn) == by_sqlalchemy
         # Timestamps compare in time order whichever way they were written.
         later = conn.execute(
@@ -88,10 +89,14 @@ def test_an_upsert_replaces_the_rows_it_meets_and_adds_the_others(registry, extr
     with registry.engine.begin() as conn:
         _add_upstream(conn)
         bulk.insert_many(
-            conn, upstream_entries, [_entry("a", "old"), _entry("b", "old"), *_extra(extra, "old")]
+            conn,
+            dialect_of(registry.engine),
+            upstream_entries,
+            [_entry("a", "old"), _entry("b", "old"), *_extra(extra, "old")],
         )
         bulk.insert_many(
             conn,
+            dialect_of(registry.engine),
             upstream_entries,
             [_entry("b", "new", status="deleted"), _entry("c", "new"), *_extra(extra, "new")],
             conflict=("upstream", "key"),
@@ -103,16 +108,23 @@ def test_an_upsert_replaces_the_rows_it_meets_and_adds_the_others(registry, extr
     # A later upsert (PostgreSQL reuses its temporary table, emptied at each commit).
     with registry.engine.begin() as conn:
         bulk.insert_many(
-            conn, upstream_entries, _extra(extra, "again"), conflict=("upstream", "key")
+            conn,
+            dialect_of(registry.engine),
+            upstream_entries,
+            _extra(extra, "again"),
+            conflict=("upstream", "key"),
         )
         assert {r[4] for r in _read(conn) if str(r[1]).startswith("x")} <= {"again"}
 
 
 def test_no_rows_and_nulls(registry) -> None:
     with registry.engine.begin() as conn:
-        bulk.insert_many(conn, servers, [])  # nothing to do, no statement
+        bulk.insert_many(
+            conn, dialect_of(registry.engine), servers, []
+        )  # nothing to do, no statement
         bulk.insert_many(
             conn,
+            dialect_of(registry.engine),
             servers,
             [
                 {

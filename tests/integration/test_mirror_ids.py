@@ -20,16 +20,18 @@ def test_derived_ids_in_use_give_random_ones(registry, tmp_path) -> None:
     dump = tmp_path / "dump.json"
     taken_server = derived_server_id(origin_of(str(dump)), name)
     with registry.store.write() as tx:
-        tx.create_servers([(taken_server, "com.example/elsewhere", datetime(2026, 1, 1), None)])
+        tx.servers.create_many(
+            [(taken_server, "com.example/elsewhere", datetime(2026, 1, 1), None)]
+        )
     dump.write_bytes(orjson.dumps([server_json(name, "1.0.0"), server_json(name, "2.0.0")]))
     service = registry.context.mirror
     service.add("dump", str(dump), "file")
     assert service.sync("dump").changed == 2
-    latest = registry.store.find_latest(name, include_deleted=True)
+    latest = registry.store.versions.latest(name, include_deleted=True)
     assert latest is not None
     assert latest.version == "2.0.0"
     assert latest.server_id != taken_server
-    assert len(registry.store.versions_by_server_id(latest.server_id, True)) == 2
+    assert len(registry.store.versions.by_server_id(latest.server_id, True)) == 2
 
 
 def test_many_new_names_are_written_in_parts(registry, tmp_path) -> None:
@@ -42,7 +44,7 @@ def test_many_new_names_are_written_in_parts(registry, tmp_path) -> None:
     service.add("dump", str(dump), "file")
     assert service.sync("dump").changed == len(docs)
     for i in range(count):
-        latest = registry.store.find_latest(f"com.example/p{i:04d}", include_deleted=True)
+        latest = registry.store.versions.latest(f"com.example/p{i:04d}", include_deleted=True)
         assert latest is not None
         assert latest.version == ("1.1.0" if i % 5 == 0 else "1.0.0")
         expected = derived_server_id(origin_of(str(dump)), f"com.example/p{i:04d}")

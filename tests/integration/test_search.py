@@ -13,7 +13,7 @@ from registrum.services.importing import ImportService
 from registrum.services.moderation import ModerationService
 from registrum.services.publish import PublishService
 from registrum.services.renames import RenameService
-from registrum.storage.repositories import SELECTIVE
+from registrum.storage.dialects import SELECTIVE
 from tests.factories import server_json
 
 
@@ -22,7 +22,7 @@ def _all(store, term: str, **filters) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     cursor: tuple[str, str] | None = None
     while True:
-        page = store.list_page(
+        page = store.versions.page(
             ListQuery(
                 limit=30,
                 search=term,

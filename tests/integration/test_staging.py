@@ -27,21 +27,21 @@ def test_staged_keys_all_or_since_a_time(registry) -> None:
     with registry.store.write() as tx:
         for name in ("up", "other"):
             at = datetime(2026, 1, 1)
-            tx.add_upstream(Upstream(name, "http://127.0.0.1:9/", "official", 0, 60, "{}", at))
-        tx.stage("up", entries, datetime(2026, 2, 1))
-        tx.stage("other", [_entry("new", datetime(2026, 1, 1, 12))], datetime(2026, 2, 1))
-        assert tx.staged_keys("up") == {e.key: e.upstream_updated_at for e in entries}
-        assert tx.staged_keys("up", datetime(2026, 1, 1, 10)) == {
+            tx.upstreams.add(Upstream(name, "http://127.0.0.1:9/", "official", 0, 60, "{}", at))
+        tx.staging.stage("up", entries, datetime(2026, 2, 1))
+        tx.staging.stage("other", [_entry("new", datetime(2026, 1, 1, 12))], datetime(2026, 2, 1))
+        assert tx.staging.keys("up") == {e.key: e.upstream_updated_at for e in entries}
+        assert tx.staging.keys("up", datetime(2026, 1, 1, 10)) == {
             "edge": datetime(2026, 1, 1, 10),
             "new": datetime(2026, 1, 1, 11),
         }
-        assert tx.staged_keys("other", datetime(2026, 1, 1, 10)) == {
+        assert tx.staging.keys("other", datetime(2026, 1, 1, 10)) == {
             "new": datetime(2026, 1, 1, 12)
         }
 
 
 def test_the_window_is_an_index_range_on_sqlite(sqlite_registry) -> None:
-    stmt = mirroring.staged_keys_query("up", datetime(2026, 1, 1))
+    stmt = mirroring.keys_query("up", datetime(2026, 1, 1))
     sql = str(stmt.compile(sqlite_registry.engine, compile_kwargs={"literal_binds": True}))
     with sqlite_registry.engine.connect() as conn:
         plan = " ".join(str(row[-1]) for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))

@@ -55,10 +55,10 @@ def test_sessions_are_set_up_for_durability_and_utc(registry):
 
 
 def test_sqlite_writers_get_a_larger_cache_and_rarer_checkpoints(sqlite_registry):
-    from registrum.storage.repositories import CHECKPOINT_PAGES, WRITE_CACHE_KIB
+    from registrum.storage.dialects import CHECKPOINT_PAGES, WRITE_CACHE_KIB
 
     with sqlite_registry.store.write() as tx:
-        conn = tx._conn  # the write session's own connection
+        conn = tx.connection  # the write session's own connection
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -WRITE_CACHE_KIB
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == CHECKPOINT_PAGES
 
@@ -75,7 +75,7 @@ def test_timestamps_survive_a_database_in_another_time_zone(registry):
         registry.engine.dispose()  # new sessions pick the database default up
     at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
     PublishService(registry.store, clock=lambda: at).publish(server_json(), SYSTEM)
-    view = registry.store.find_latest("io.github.alice/weather", include_deleted=False)
+    view = registry.store.versions.latest("io.github.alice/weather", include_deleted=False)
     assert view is not None
     assert view.published_at.replace(tzinfo=UTC) == at
 
@@ -100,19 +100,19 @@ def test_every_mutation_appends_one_change_with_the_next_seq(registry):
         ("status-changed", "1.0.0"),
     ]
     assert _seqs(registry) == [1, 2, 3, 4, 5, 6]
-    assert registry.store.head() == 6
+    assert registry.store.log.head() == 6
     # Each version carries the seq of its own last change.
-    seqs = {v.version: v.seq for v in registry.store.iter_all()}
+    seqs = {v.version: v.seq for v in registry.store.versions.iter_all()}
     assert seqs == {"1.0.0": 6, "1.1.0": 5}
 
 
 def test_a_refused_write_leaves_no_trace(registry):
     publish = PublishService(registry.store)
     publish.publish(server_json(), SYSTEM)
-    before = (registry.store.head(), list(registry.store.iter_all()))
+    before = (registry.store.log.head(), list(registry.store.versions.iter_all()))
     with pytest.raises(DuplicateVersionError):
         publish.publish(server_json(), SYSTEM)
-    assert (registry.store.head(), list(registry.store.iter_all())) == before
+    assert (registry.store.log.head(), list(registry.store.versions.iter_all())) == before
 
 
 def test_concurrent_publishers_get_gap_free_seq_and_one_latest(registry):
@@ -132,13 +132,13 @@ def test_concurrent_publishers_get_gap_free_seq_and_one_latest(registry):
     for t in threads:
         t.join()
     assert errors == []
-    head = registry.store.head()
+    head = registry.store.log.head()
     assert _seqs(registry) == list(range(1, head + 1))
     kinds = [kind for kind, _ in _kinds(registry)]
     assert kinds.count("published") == 80
     # The rest: the latest flag leaving a version as a greater one arrives.
     assert set(kinds) == {"published", "latest-moved"}
-    views = registry.store.versions_by_name("io.github.alice/weather", include_deleted=True)
+    views = registry.store.versions.by_name("io.github.alice/weather", include_deleted=True)
     assert len(views) == 80
     latest = [v for v in views if v.is_latest]
     assert [v.version for v in latest] == ["7.9.0"]
@@ -166,7 +166,7 @@ def test_32_writers_and_a_reader_see_a_gap_free_log_in_commit_order(registry):
     def reader() -> None:
         while not done.is_set():
             with registry.engine.connect() as conn:
-                head = registry.store.head()
+                head = registry.store.log.head()
                 seqs = [
                     r[0]
                     for r in conn.execute(
@@ -193,7 +193,7 @@ def test_32_writers_and_a_reader_see_a_gap_free_log_in_commit_order(registry):
     assert len(observations) > 1
     for head, seqs in observations:
         assert seqs == list(range(1, head + 1))
-    stored = {(v.name, v.version) for v in registry.store.iter_all()}
+    stored = {(v.name, v.version) for v in registry.store.versions.iter_all()}
     assert stored == set(acknowledged)
     assert len(acknowledged) == 160
 
@@ -217,7 +217,7 @@ def test_racing_duplicate_publishes_give_exactly_one_success(registry):
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["duplicate"] * 5 + ["ok"]
-    assert registry.store.head() == 1
+    assert registry.store.log.head() == 1
 
 
 def test_upgrading_from_the_first_schema_keeps_the_data(blank_database_url):
@@ -228,7 +228,7 @@ def test_upgrading_from_the_first_schema_keeps_the_data(blank_database_url):
     from alembic import command
 
     from registrum.core.records import ListQuery
-    from registrum.storage.repositories import SqlServerStore
+    from registrum.storage.store import SqlServerStore
 
     engine = storage_engine.create(blank_database_url)
     command.upgrade(storage_engine.alembic_config(engine), "0001")
@@ -270,7 +270,7 @@ def test_upgrading_from_the_first_schema_keeps_the_data(blank_database_url):
     before = rows()
     storage_engine.migrate(engine)
     assert rows() == before
-    [view] = list(store.iter_all())
+    [view] = list(store.versions.iter_all())
     assert (view.version_id, view.body, view.is_latest) == ("v1", body, True)
     assert (view.seq, view.previous_names) == (0, None)  # 0007: no change logged for it
     with engine.connect() as conn:
@@ -279,7 +279,7 @@ def test_upgrading_from_the_first_schema_keeps_the_data(blank_database_url):
         )
     assert diff == []
     for term in ("météo", "MÉTÉO", "prévisions", "alice/met"):
-        found = store.list_page(ListQuery(limit=10, search=term))
+        found = store.versions.page(ListQuery(limit=10, search=term))
         assert [v.version_id for v in found] == ["v1"], term
     store.close()
     engine.dispose()
@@ -292,7 +292,7 @@ def test_migration_0003_backfills_remote_urls_from_stored_documents(blank_databa
     from alembic import command
 
     from registrum.core.errors import RemoteUrlTakenError
-    from registrum.storage.repositories import SqlServerStore
+    from registrum.storage.store import SqlServerStore
 
     engine = storage_engine.create(blank_database_url)
     command.upgrade(storage_engine.alembic_config(engine), "0002")
@@ -325,7 +325,7 @@ def test_migration_0007_gives_each_version_the_seq_of_its_last_change(blank_data
 
     from alembic import command
 
-    from registrum.storage.repositories import SqlServerStore
+    from registrum.storage.store import SqlServerStore
 
     engine = storage_engine.create(blank_database_url)
     command.upgrade(storage_engine.alembic_config(engine), "0006")
@@ -357,7 +357,7 @@ def test_migration_0007_gives_each_version_the_seq_of_its_last_change(blank_data
         conn.execute(text("UPDATE log_head SET seq = 3"))
     storage_engine.migrate(engine)
     store = SqlServerStore(engine)
-    assert {v.version_id: v.seq for v in store.iter_all()} == {"v1": 3, "v2": 2}
+    assert {v.version_id: v.seq for v in store.versions.iter_all()} == {"v1": 3, "v2": 2}
     store.close()
     engine.dispose()
 
@@ -371,7 +371,7 @@ def test_migration_0009_points_each_version_at_its_search_row(tmp_path):
     from alembic import command
 
     from registrum.services.moderation import ModerationService
-    from registrum.storage.repositories import SqlServerStore
+    from registrum.storage.store import SqlServerStore
 
     engine = storage_engine.create(f"sqlite:///{tmp_path / 'registry.db'}")
     command.upgrade(storage_engine.alembic_config(engine), "0008")
@@ -428,15 +428,15 @@ def test_migration_0010_downgrades_in_place_and_upgrades_again(blank_database_ur
 
     from registrum.core.records import NewVersion
     from registrum.core.status import Status
-    from registrum.storage.repositories import SqlServerStore
+    from registrum.storage.store import SqlServerStore
 
     engine = storage_engine.create(blank_database_url)
     storage_engine.migrate(engine)
     store = SqlServerStore(engine)
     at, origin = datetime(2026, 3, 1), datetime(2025, 10, 1, 12, 30)
     with store.write() as tx:
-        tx.create_server("s1", "io.github.alice/weather", at)
-        tx.insert_version(
+        tx.servers.create("s1", "io.github.alice/weather", at)
+        tx.versions.insert(
             NewVersion(
                 server_id="s1",
                 version_id="v1",
@@ -454,7 +454,7 @@ def test_migration_0010_downgrades_in_place_and_upgrades_again(blank_database_ur
                 origin_updated_at=origin,
             )
         )
-    [view] = list(store.iter_all())
+    [view] = list(store.versions.iter_all())
     assert (view.updated_at, view.warnings) == (origin, '[{"rule":"r","path":"p","message":"m"}]')
     store.close()
     config = storage_engine.alembic_config(engine)
@@ -466,7 +466,7 @@ def test_migration_0010_downgrades_in_place_and_upgrades_again(blank_database_ur
     assert not {"warnings", "origin_updated_at"} & columns
     command.upgrade(config, "head")
     store = SqlServerStore(engine)
-    [view] = list(store.iter_all())
+    [view] = list(store.versions.iter_all())
     assert (view.version_id, view.updated_at, view.warnings) == ("v1", at, None)
     store.close()
     engine.dispose()

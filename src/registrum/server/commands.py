@@ -95,7 +95,7 @@ def open_registry(settings: Settings, command: str, *, create: bool = False) -> 
         soft_wrap=True,
     )
     if not present and not create:
-        if database.is_sqlite(url):
+        if database.is_file(url):
             why = "no such file"
             where = (
                 "Run it in the folder that holds registrum-data/, or name the registry's "

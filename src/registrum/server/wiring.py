@@ -30,7 +30,7 @@ from registrum.services.query import QueryService
 from registrum.services.renames import RenameService
 from registrum.services.tokens import TokenService
 from registrum.storage import engine as storage_engine
-from registrum.storage.repositories import SqlServerStore
+from registrum.storage.store import SqlServerStore
 from registrum.upstream.readers import reader_for
 from registrum.verifiers import catalog
 from registrum.verifiers.fetching import Fetcher

@@ -166,7 +166,7 @@ class ImportService:
             added: dict[str, list[tuple[str, Candidate, bool | None]]] = {}
             for item in items:
                 now = self._clock()
-                server_id = tx.find_server_id(item.name)
+                server_id = tx.servers.find_id(item.name)
                 if server_id is None:
                     try:
                         claim_name(tx, item.name, now)
@@ -176,11 +176,11 @@ class ImportService:
                         continue
                     server_id = (
                         item.server_id
-                        if item.server_id and not tx.server_id_in_use(item.server_id)
+                        if item.server_id and not tx.servers.id_in_use(item.server_id)
                         else self._ids()
                     )
-                    tx.create_server(server_id, item.name, now)
-                elif tx.find(server_id, item.version) is not None:
+                    tx.servers.create(server_id, item.name, now)
+                elif tx.versions.find(server_id, item.version) is not None:
                     result.existing += 1
                     continue
                 deviations = list(item.deviations)
@@ -188,11 +188,11 @@ class ImportService:
                     deviations += _taken_remote(tx, server_id, item.remote_urls)
                 version_id = (
                     item.version_id
-                    if item.version_id and not tx.version_id_in_use(item.version_id)
+                    if item.version_id and not tx.versions.id_in_use(item.version_id)
                     else self._ids()
                 )
                 published = item.published_at or now
-                tx.insert_version(
+                tx.versions.insert(
                     NewVersion(
                         server_id=server_id,
                         version_id=version_id,
@@ -214,7 +214,7 @@ class ImportService:
                         origin_updated_at=item.updated_at,
                     )
                 )
-                tx.append_change(
+                tx.log.append(
                     Change(
                         ChangeKind.IMPORTED,
                         now,
@@ -249,9 +249,9 @@ def _settle_latest(
     large server once per batch."""
     flagged = [vid for vid, _, is_latest in news if is_latest]
     if flagged:
-        tx.set_latest(server_id, flagged[-1])
+        tx.versions.set_latest(server_id, flagged[-1])
         return
-    holder = tx.latest(server_id)
+    holder = tx.versions.latest(server_id)
     if holder is not None and all(is_latest is False for _, _, is_latest in news):
         return  # the source says none of these is latest: the holder stays
     pool = [(vid, candidate) for vid, candidate, _ in news]
@@ -260,11 +260,11 @@ def _settle_latest(
         pool.append((holder.version_id, Candidate(holder.version, holder.published_at, deleted)))
     winner = pick_latest(pool, key=lambda entry: entry[1])
     if winner is not None and (holder is None or winner[0] != holder.version_id):
-        tx.set_latest(server_id, winner[0])
+        tx.versions.set_latest(server_id, winner[0])
 
 
 def export_items(store: ServerStore) -> Iterator[dict[str, Any]]:
     """Every stored version as a ServerResponse envelope, the form ``import`` reads back."""
     view: VersionView
-    for view in store.iter_all():
+    for view in store.versions.iter_all():
         yield wire.server_response(view)

@@ -11,7 +11,7 @@ from registrum.core.wire import VersionView
 def recompute_latest(tx: WriteSession, server_id: str) -> list[VersionView]:
     """Flag the greatest non-deleted version (or, all deleted, the greatest) as latest and
     return every version as it now stands."""
-    views = tx.versions(server_id)
+    views = tx.versions.of_server(server_id)
     by_id = {
         v.version_id: Candidate(v.version, v.published_at, v.status == Status.DELETED.value)
         for v in views
@@ -20,6 +20,6 @@ def recompute_latest(tx: WriteSession, server_id: str) -> list[VersionView]:
     winner_id = winner[0] if winner else None
     current = next((v.version_id for v in views if v.is_latest), None)
     if winner_id != current:
-        tx.set_latest(server_id, winner_id)
-        views = tx.versions(server_id)
+        tx.versions.set_latest(server_id, winner_id)
+        views = tx.versions.of_server(server_id)
     return views

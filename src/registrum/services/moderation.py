@@ -88,7 +88,7 @@ class ModerationService:
             # A restored version takes its remote URLs back: they may have gone to another
             # server meanwhile (the official registry checks them again on restore too).
             require_free(tx, view.server_id, stored_remote_urls(view.body))
-        tx.update_version(
+        tx.versions.update(
             VersionUpdate(
                 version_id=view.version_id,
                 updated_at=now,
@@ -99,7 +99,7 @@ class ModerationService:
                 status_changed_at=now if status_changed else None,
             )
         )
-        tx.append_change(
+        tx.log.append(
             Change(
                 ChangeKind.STATUS_CHANGED,
                 now,
@@ -124,8 +124,8 @@ class ModerationService:
         self._require_status_permission(principal, name)
         with self._store.write(name) as tx:
             refuse_mirrored(tx, name)
-            server_id = tx.find_server_id(name)
-            view = tx.find(server_id, version) if server_id else None
+            server_id = tx.servers.find_id(name)
+            view = tx.versions.find(server_id, version) if server_id else None
             if server_id is None or view is None:
                 raise NotFoundError(VERSION_NOT_FOUND)
             require_change_one(view.status, view.status_message, change)
@@ -138,8 +138,8 @@ class ModerationService:
         self._require_status_permission(principal, name)
         with self._store.write(name) as tx:
             refuse_mirrored(tx, name)
-            server_id = tx.find_server_id(name)
-            views = tx.versions(server_id) if server_id else []
+            server_id = tx.servers.find_id(name)
+            views = tx.versions.of_server(server_id) if server_id else []
             if server_id is None or not views:
                 raise NotFoundError(SERVER_NOT_FOUND)
             targets = [v for v in views if changes(v.status, v.status_message, change)]
@@ -181,22 +181,22 @@ class ModerationService:
             # As the official registry does: an edit may not name packages the server does
             # not own, but a deleted version is not served, so it is not checked. Before the
             # transaction, like publishing (the write below finds the version again).
-            current = self._store.find_version(name, version, include_deleted=True)
+            current = self._store.versions.find(name, version, include_deleted=True)
             if current is None:
                 raise NotFoundError(VERSION_NOT_FOUND)
             if current.status != Status.DELETED.value:
                 self._ownership.check(document)
         with self._store.write(name) as tx:
             refuse_mirrored(tx, name)
-            server_id = tx.find_server_id(name)
-            view = tx.find(server_id, version) if server_id else None
+            server_id = tx.servers.find_id(name)
+            view = tx.versions.find(server_id, version) if server_id else None
             if server_id is None or view is None:
                 raise NotFoundError(VERSION_NOT_FOUND)
             urls = remote_urls_of(document)
             if view.status != Status.DELETED.value:
                 require_free(tx, server_id, urls)
             now = self._clock()
-            tx.update_version(
+            tx.versions.update(
                 VersionUpdate(
                     version_id=view.version_id,
                     updated_at=now,
@@ -205,7 +205,7 @@ class ModerationService:
                     remote_urls=urls,
                 )
             )
-            tx.append_change(
+            tx.log.append(
                 Change(
                     ChangeKind.EDITED,
                     now,
@@ -217,7 +217,7 @@ class ModerationService:
                     _detail(previousBody=view.body),
                 )
             )
-            updated = tx.find(server_id, version)
+            updated = tx.versions.find(server_id, version)
         if updated is None:  # cannot happen: the row was updated in this transaction
             raise NotFoundError(VERSION_NOT_FOUND)
         return updated

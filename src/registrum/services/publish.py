@@ -74,24 +74,24 @@ class PublishService:
         with self._store.write(name) as tx:
             now = self._clock()
             refuse_mirrored(tx, name)
-            server_id = tx.find_server_id(name)
+            server_id = tx.servers.find_id(name)
             if server_id is None:
                 claim_name(tx, name, now)
                 server_id = self._ids()
-                tx.create_server(server_id, name, now)
-            elif tx.count_versions(server_id) >= self._max_versions:
+                tx.servers.create(server_id, name, now)
+            elif tx.versions.count(server_id) >= self._max_versions:
                 raise VersionLimitError(
                     f"maximum number of versions for this server reached ({self._max_versions}): "
                     "deleted versions count too; contact the registry operator to explain your "
                     "use case"
                 )
-            if tx.find(server_id, version) is not None:
+            if tx.versions.find(server_id, version) is not None:
                 raise DuplicateVersionError(
                     "invalid version: cannot publish duplicate version "
                     f"(version '{version}' of '{name}' already exists; publish a new version)"
                 )
             require_free(tx, server_id, urls)
-            holder = tx.latest(server_id)
+            holder = tx.versions.latest(server_id)
             # The flag rests on a deleted version only when every version is deleted; a new,
             # live version then takes it, or `latest` would answer 404 while one exists
             # (the official registry compares against the deleted one; see ADR 0011).
@@ -101,7 +101,7 @@ class PublishService:
                 None if rival is None else Candidate(rival.version, rival.published_at, False),
             )
             if is_latest and holder is not None:
-                tx.set_latest(server_id, None)
+                tx.versions.set_latest(server_id, None)
             new = NewVersion(
                 server_id=server_id,
                 version_id=self._ids(),
@@ -118,8 +118,8 @@ class PublishService:
                 remote_urls=urls,
                 previous_names=None if holder is None else holder.previous_names,
             )
-            tx.insert_version(new)
-            seq = tx.append_change(
+            tx.versions.insert(new)
+            seq = tx.log.append(
                 Change(
                     ChangeKind.PUBLISHED,
                     now,

@@ -59,7 +59,7 @@ class QueryService:
             latest_only=version == LATEST,
             include_deleted=include_deleted or updated_since is not None,
         )
-        items = self._store.list_page(query)
+        items = self._store.versions.page(query)
         # A cursor only after a full page, as the official registry does: a last page that is
         # exactly full is followed by one empty page.
         last = items[-1] if len(items) == limit else None
@@ -68,34 +68,34 @@ class QueryService:
 
     def head(self) -> int:
         """The change log's head: what answers computed now reflect at least."""
-        return self._store.head()
+        return self._store.log.head()
 
     def change_token(self) -> int:
         """Changes whenever anything is written, by any process (see ``ServerStore``)."""
-        return self._store.change_token()
+        return self._store.log.change_token()
 
     def versions(self, name: str, *, include_deleted: bool = False) -> list[VersionView]:
-        views = self._store.versions_by_name(name, include_deleted)
+        views = self._store.versions.by_name(name, include_deleted)
         if not views:
             raise NotFoundError("Server not found")
         return views
 
     def get(self, name: str, version: str, *, include_deleted: bool = False) -> VersionView:
         if version == LATEST:
-            view = self._store.find_latest(name, include_deleted)
+            view = self._store.versions.latest(name, include_deleted)
         else:
-            view = self._store.find_version(name, version, include_deleted)
+            view = self._store.versions.find(name, version, include_deleted)
         if view is None:
             raise NotFoundError("Server not found")
         return view
 
     def changes(self, since: int, limit: int = DEFAULT_CHANGES) -> ChangePage:
-        head = self._store.head()
+        head = self._store.log.head()
         if since > head:
             # Nothing can follow a seq past the head; and such a value (the API takes any
             # 64-bit one) need not fit the column at all (PostgreSQL's is 32-bit).
             return ChangePage([], head, since)
-        entries = self._store.changes_since(since, limit)
+        entries = self._store.log.since(since, limit)
         if not entries:
             return ChangePage(entries, head, since)
         # Entries committed after the head was read may be in the page: the head is at
@@ -103,17 +103,17 @@ class QueryService:
         return ChangePage(entries, max(head, entries[-1].seq), entries[-1].seq)
 
     def latest_by_id(self, server_id: str, *, include_deleted: bool = False) -> VersionView:
-        view = self._store.latest_by_server_id(server_id, include_deleted)
+        view = self._store.versions.latest_by_server_id(server_id, include_deleted)
         if view is None:
             raise NotFoundError("Server not found")
         return view
 
     def versions_by_id(self, server_id: str, *, include_deleted: bool = False) -> list[VersionView]:
-        views = self._store.versions_by_server_id(server_id, include_deleted)
+        views = self._store.versions.by_server_id(server_id, include_deleted)
         if not views:
             raise NotFoundError("Server not found")
         return views
 
     def moved_to(self, name: str) -> str | None:
         """The server's current name when ``name`` is one it left by a rename."""
-        return self._store.moved_to(name)
+        return self._store.names.moved_to(name)

@@ -27,7 +27,7 @@ def require_free(tx: WriteSession, server_id: str, urls: Sequence[str]) -> None:
     taken = [
         (index, url, owner)
         for index, url in enumerate(urls)
-        if (owner := tx.remote_url_owner(url, server_id)) is not None
+        if (owner := tx.versions.remote_url_owner(url, server_id)) is not None
     ]
     if not taken:
         return

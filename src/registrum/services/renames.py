@@ -39,7 +39,7 @@ _MOVERS: Final = (Action.PUBLISH, Action.EDIT)
 def claim_name(tx: WriteSession, name: str, now: datetime) -> None:
     """A new server may take a name another server left by a rename only after that name's
     cool-off; the name is then released (its redirect ends)."""
-    retired = tx.retired_name(name)
+    retired = tx.names.retired(name)
     if retired is None:
         return
     if retired[1] > now:
@@ -48,14 +48,14 @@ def claim_name(tx: WriteSession, name: str, now: datetime) -> None:
             "UTC, so that its clients are redirected to the server's new name; the server that "
             "held it can take it back with a rename"
         )
-    tx.release_name(name)
+    tx.names.release(name)
 
 
 def refuse_mirrored(tx: WriteSession, name: str) -> None:
     """Entries mirrored from an upstream are read-only here: changes go to the upstream."""
-    owner = tx.server_upstream(name)
+    owner = tx.servers.upstream_of(name)
     if owner is not None and owner[1] is not None:
-        upstream = tx.get_upstream(owner[1])
+        upstream = tx.upstreams.get(owner[1])
         where = f" ({upstream.url})" if upstream is not None else ""
         raise StateConflictError(
             f"{name!r} is mirrored from the upstream {owner[1]!r}{where} and is read-only "
@@ -130,8 +130,8 @@ class RenameService:
                 created_at=now,
                 expires_at=now + self._offer_ttl,
             )
-            tx.create_offer(offer)
-            tx.append_change(
+            tx.names.create_offer(offer)
+            tx.log.append(
                 Change(
                     ChangeKind.TRANSFER_OFFERED,
                     now,
@@ -152,7 +152,7 @@ class RenameService:
             return offer
 
     def get_offer(self, offer_id: str) -> TransferOffer:
-        offer = self._store.find_offer(offer_id)
+        offer = self._store.names.find_offer(offer_id)
         if offer is None:
             raise NotFoundError("Transfer offer not found")
         return offer
@@ -166,7 +166,7 @@ class RenameService:
             )
         now = self._clock()
         with self._store.write(offer.name, offer.new_name) as tx:
-            current = tx.find_offer(offer_id)
+            current = tx.names.find_offer(offer_id)
             if current is None:  # pragma: no cover - offers are never removed
                 raise NotFoundError("Transfer offer not found")
             if current.accepted_at is not None:
@@ -178,32 +178,32 @@ class RenameService:
                     f"This transfer offer expired on {current.expires_at:%Y-%m-%d %H:%M} UTC: "
                     "ask the holder of the old name for a new one"
                 )
-            if tx.find_server_id(current.name) != current.server_id:
+            if tx.servers.find_id(current.name) != current.server_id:
                 raise StateConflictError(
                     f"The server is no longer named {current.name!r}: this offer no longer applies"
                 )
-            tx.accept_offer(offer_id, now, principal.actor)
+            tx.names.accept_offer(offer_id, now, principal.actor)
             return self._move(tx, current.server_id, current.name, current.new_name, principal, now)
 
     # Inside the transaction ---------------------------------------------------------------
 
     @staticmethod
     def _server_of(tx: WriteSession, name: str) -> str:
-        server_id = tx.find_server_id(name)
+        server_id = tx.servers.find_id(name)
         if server_id is None:
             raise NotFoundError("Server not found")
         return server_id
 
     @staticmethod
     def _require_free(tx: WriteSession, server_id: str, new_name: str, now: datetime) -> None:
-        holder = tx.find_server_id(new_name)
+        holder = tx.servers.find_id(new_name)
         if holder is not None:
             raise StateConflictError(
                 f"{new_name!r} is taken: another server has that name"
                 if holder != server_id
                 else f"The server is already named {new_name!r}"
             )
-        retired = tx.retired_name(new_name)
+        retired = tx.names.retired(new_name)
         if retired is not None and retired[0] != server_id and retired[1] > now:
             raise StateConflictError(
                 f"{new_name!r} was another server's name and is held for it until "
@@ -221,7 +221,7 @@ class RenameService:
     ) -> VersionView:
         self._require_free(tx, server_id, new_name, now)
         move_server(tx, server_id, name, new_name, principal.actor, now, now + self._cool_off)
-        latest = tx.latest(server_id)
+        latest = tx.versions.latest(server_id)
         if latest is None:  # pragma: no cover - a server always has a latest version
             raise NotFoundError("Server not found")
         return latest
@@ -243,20 +243,20 @@ def move_server(
     and is held for the server until ``held_until``; a change-log entry per version.
     ``previous`` and ``bodies`` (by version id) replace the computed previous names and
     renamed documents (a mirror takes its upstream's)."""
-    views = tx.versions(server_id)
+    views = tx.versions.of_server(server_id)
     if previous is None:
         previous = [*_names(views[0].previous_names if views else None), name]
         # The server takes its name back: it is no longer a previous one.
         previous = [n for n in previous if n != new_name]
     given = bodies or {}
-    tx.release_name(new_name)
-    tx.retire_name(name, server_id, now, held_until)
+    tx.names.release(new_name)
+    tx.names.retire(name, server_id, now, held_until)
     renamed = {
         v.version_id: given.get(v.version_id) or _renamed_body(v.body, new_name) for v in views
     }
-    tx.rename_server(server_id, new_name, previous, renamed, now)
+    tx.names.rename_server(server_id, new_name, previous, renamed, now)
     for view in views:
-        tx.append_change(
+        tx.log.append(
             Change(
                 ChangeKind.RENAMED,
                 now,

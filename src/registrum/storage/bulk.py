@@ -10,31 +10,13 @@ on SQLite) are converted by column type, and the rows go to the driver: SQLite's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
-from functools import cache, lru_cache
+from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, DateTime, Table
+from sqlalchemy import Connection, Table
 
-from registrum.storage.reads import sqlite_param_time
-
-Convert = Callable[[Any], Any] | None
-
-# PostgreSQL: from this many rows on, COPY (no statement per row to parse and plan).
-# Statements of many rows each were slower than one a row (100,000 versions mirrored in
-# 74 s instead of 52).
-_COPY_FROM = 50
-
-
-@lru_cache(maxsize=4096)
-def _sqlite_time(value: datetime | None) -> str | None:
-    # Cached: a batch's rows share a few timestamps (when it was synced or written).
-    return None if value is None else sqlite_param_time(value)
-
-
-def _sqlite_bool(value: bool | None) -> int | None:
-    return None if value is None else int(value)
+from registrum.storage.dialects import Convert, Dialect
 
 
 def _on_conflict(columns: tuple[str, ...], conflict: tuple[str, ...] | None) -> str:
@@ -47,10 +29,9 @@ def _on_conflict(columns: tuple[str, ...], conflict: tuple[str, ...] | None) -> 
 
 @cache
 def _statement(
-    dialect: str, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | None
+    mark: str, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | None
 ) -> str:
-    """An INSERT of one row of ``columns``, in the driver's parameter style."""
-    mark = "?" if dialect == "sqlite" else "%s"
+    """An INSERT of one row of ``columns``, with the driver's placeholder ``mark``."""
     names = ", ".join(f'"{c}"' for c in columns)
     values = "(" + ", ".join(mark for _ in columns) + ")"
     # Table and column names come from the models, never from input.
@@ -59,22 +40,14 @@ def _statement(
 
 
 @cache
-def _converts(dialect: str, table: Table, columns: tuple[str, ...]) -> tuple[Convert, ...]:
+def _converts(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> tuple[Convert, ...]:
     """What each column's values go through for the driver (None: nothing)."""
-    converts: list[Convert] = []
-    for name in columns:
-        kind = table.c[name].type
-        if dialect == "sqlite" and isinstance(kind, DateTime):
-            converts.append(_sqlite_time)
-        elif dialect == "sqlite" and isinstance(kind, Boolean):
-            converts.append(_sqlite_bool)
-        else:
-            converts.append(None)
-    return tuple(converts)
+    return tuple(dialect.convert(table.c[name].type) for name in columns)
 
 
 def insert_many(
     conn: Connection,
+    dialect: Dialect,
     table: Table,
     rows: Sequence[Mapping[str, Any]],
     *,
@@ -85,7 +58,6 @@ def insert_many(
     may then appear once only)."""
     if not rows:
         return
-    dialect = conn.dialect.name
     columns = tuple(rows[0])
     converts = _converts(dialect, table, columns)
     if any(converts):
@@ -93,11 +65,11 @@ def insert_many(
         params = [tuple(row[c] if f is None else f(row[c]) for c, f in pairs) for row in rows]
     else:
         params = [tuple(row[c] for c in columns) for row in rows]
-    if dialect == "postgresql" and len(params) >= _COPY_FROM:
+    if dialect.copies(len(params)):
         _copy(conn, table, columns, conflict, params)
         return
     # SQLite's executemany steps one prepared statement in a loop in C.
-    conn.exec_driver_sql(_statement(dialect, table, columns, conflict), params)
+    conn.exec_driver_sql(_statement(dialect.mark, table, columns, conflict), params)
 
 
 def _copy(

@@ -4,28 +4,25 @@ Every API read is one indexed statement and a few dozen rows. Through SQLAlchemy
 connection checkout, statement compilation, parameter processing and result wrapping cost
 three times the query itself on SQLite (0.5 ms of a 0.7 ms list call), so reads skip it: each
 thread keeps one driver connection of its own, in autocommit (no transaction held open
-between reads, so nothing pins old row versions or blocks DDL), and runs plain SQL whose text
-is built once per query shape. Writes keep SQLAlchemy: they are few, and transactions matter
-there more than microseconds.
+between reads), and runs plain SQL whose text is built once per query shape. Writes keep
+SQLAlchemy: they are few, and transactions matter there more than microseconds.
 
-The SQL is written once, in the dialect both backends share; only placeholders differ
-(``:name`` here, ``%(name)s`` for psycopg), and so do the values that come back (SQLite hands
-timestamps back as the text SQLAlchemy stored and booleans as 0/1).
+The SQL is written once, in the dialect both backends share; placeholders and returned values
+differ, and the :class:`~registrum.storage.dialects.Dialect` converts them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy import Engine
 
 from registrum.core.status import Status
 from registrum.core.wire import VersionView
+from registrum.storage.dialects import Dialect
 
 # A VersionView's columns, in order. updatedAt is the origin's for an ingested version not
 # changed here (migration 0010).
@@ -68,62 +65,19 @@ AFTER: Final = (
     "OR (name = :cursor_name AND version > :cursor_version))"
 )
 LIST_ORDER: Final = "ORDER BY name, version"
-
-_PLACEHOLDER: Final = re.compile(r":(\w+)")
-
-
-def _pyformat(sql: str) -> str:
-    return _PLACEHOLDER.sub(r"%(\1)s", sql)
-
-
-_sqlite_time: Final = datetime.fromisoformat  # stored as SQLAlchemy writes it: ISO 8601
-
-
-def _sqlite_view(row: Sequence[Any]) -> VersionView:
-    return VersionView(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        row[6],
-        _sqlite_time(row[7]),
-        _sqlite_time(row[8]),
-        _sqlite_time(row[9]),
-        bool(row[10]),
-        row[11],
-        row[12],
-        row[13],
-        row[14],
-    )
-
-
-def _postgres_view(row: Sequence[Any]) -> VersionView:
-    return VersionView(*row)
-
-
-def sqlite_param_time(value: datetime) -> str:
-    """A timestamp as SQLAlchemy stores it on SQLite, so text comparison orders it."""
-    return value.isoformat(sep=" ", timespec="microseconds")
+NEWEST_FIRST: Final = "ORDER BY published_at DESC, version DESC"
 
 
 class ReadLine:
     """Per-thread driver connections for reads, outside SQLAlchemy's pool."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, dialect: Dialect) -> None:
         self._engine = engine
-        self.postgres = engine.dialect.name == "postgresql"
+        self.dialect = dialect
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: list[Any] = []
         self._sql: dict[str, str] = {}
-        self.view: Callable[[Sequence[Any]], VersionView] = (
-            _postgres_view if self.postgres else _sqlite_view
-        )
-        # Called with each statement's text before it runs: what SQLAlchemy's cursor events
-        # are for the rest of storage (tests count reads with it).
-        self.listeners: list[Callable[[str], None]] = []
 
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
@@ -136,8 +90,7 @@ class ReadLine:
             fairy.detach()
             if conn is None:
                 raise RuntimeError("the database driver gave no connection")
-            if self.postgres:
-                conn.autocommit = True
+            self.dialect.prepare_reader(conn)
             self._local.conn = conn
             with self._lock:
                 self._open.append(conn)
@@ -156,16 +109,13 @@ class ReadLine:
     def _text(self, sql: str) -> str:
         found = self._sql.get(sql)
         if found is None:
-            found = _pyformat(sql) if self.postgres else sql
-            self._sql[sql] = found
+            found = self._sql[sql] = self.dialect.driver_sql(sql)
         return found
 
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Run one read; a connection lost since the last read (a restarted PostgreSQL) is
         replaced and the read tried once more."""
         statement = self._text(sql)
-        for listener in self.listeners:
-            listener(statement)
         for attempt in (1, 2):
             conn = self._connection()
             try:
@@ -176,30 +126,17 @@ class ReadLine:
                 finally:
                     cursor.close()
             except Exception as exc:
-                if attempt == 2 or not self._lost(exc):
+                if attempt == 2 or not self.dialect.connection_lost(exc, conn):
                     raise
                 self._drop()
         raise AssertionError("unreachable")
 
     def views(self, sql: str, params: dict[str, Any] | None = None) -> list[VersionView]:
-        view = self.view
+        view = self.dialect.view
         return [view(row) for row in self.rows(sql, params)]
 
-    def _lost(self, exc: Exception) -> bool:
-        if not self.postgres:
-            return False
-        import psycopg
-
-        return isinstance(exc, psycopg.OperationalError) and bool(
-            getattr(self._local, "conn", None) is None or self._local.conn.closed
-        )
-
-    def time_value(self, value: Any) -> datetime:
-        """A timestamp column's value as a datetime."""
-        return value if self.postgres else _sqlite_time(value)
-
-    def time_param(self, value: datetime) -> Any:
-        return value if self.postgres else sqlite_param_time(value)
+    def view(self, row: Sequence[Any]) -> VersionView:
+        return self.dialect.view(row)
 
     def close(self) -> None:
         with self._lock:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from registrum.core.ports import UpstreamBatch
 from registrum.core.records import UpstreamEntry
-from registrum.services.mirror import grouped
+from registrum.services.upstream_batches import grouped
 
 
 def entry(key: str) -> UpstreamEntry:

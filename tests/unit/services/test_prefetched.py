@@ -11,7 +11,7 @@ import pytest
 
 from registrum.core.errors import UpstreamSyncError
 from registrum.core.ports import UpstreamBatch
-from registrum.services.mirror import prefetched
+from registrum.services.upstream_batches import prefetched
 
 
 def batch(n: int) -> UpstreamBatch:
