@@ -458,6 +458,12 @@ class _LogReads:
     def change_token(self) -> int:
         return len(self._s.changes)
 
+    async def change_token_async(self) -> int:
+        return self.change_token()
+
+    async def head_async(self) -> int:
+        return self.head()
+
 
 class _NameReads:
     def __init__(self, state: _State) -> None:

@@ -106,8 +106,8 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
     # Outermost: a repeated read is answered before anything else runs.
     app.add_middleware(
         ResponseCache,
-        token=ctx.query.change_token,
-        head=ctx.query.head,
+        token=ctx.query.change_token_async,
+        head=ctx.query.head_async,
         max_bytes=ctx.response_cache_bytes,
         max_age=ctx.cache_max_age,
     )

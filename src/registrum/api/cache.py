@@ -23,7 +23,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -71,15 +71,16 @@ def _matches(if_none_match: bytes | None, etag: bytes) -> bool:
 
 
 class ResponseCache:
-    """ASGI middleware. ``token`` and ``head`` are the store's (cheap, thread-safe);
+    """ASGI middleware. ``token`` and ``head`` are the store's (cheap, awaited on the event
+    loop without blocking it);
     ``max_bytes`` bounds the memory held (0 turns caching off, ETags stay)."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        token: Callable[[], int],
-        head: Callable[[], int],
+        token: Callable[[], Awaitable[int]],
+        head: Callable[[], Awaitable[int]],
         max_bytes: int = 64 * 1024 * 1024,
         max_entry_bytes: int = 2 * 1024 * 1024,
         max_age: int = 0,
@@ -140,14 +141,14 @@ class ResponseCache:
         key = path + b"?" + scope.get("query_string", b"")
         if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
         # With no memory for answers there is nothing to validate: skip the token.
-        token = self._token() if self._max_bytes else 0
+        token = await self._token() if self._max_bytes else 0
         entry = self._lookup(key, token) if self._max_bytes else None
         if entry is not None:
             await self._answer(send, entry, if_none_match)
             return
         # The ETag's head is read before the answer is computed: it may understate what the
         # answer holds, never overstate it.
-        head = self._head()  # one indexed row: cheaper inline than a thread hop
+        head = await self._head()  # one indexed row: no thread hop
         etag = _etag(head, key)
         if _matches(if_none_match, etag):
             await self._not_modified(send, etag)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Annotated, Final
+from typing import Annotated, Final, ParamSpec, TypeVar
 from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import Depends, Header, Request
@@ -19,6 +23,9 @@ from registrum.services.publish import PublishService
 from registrum.services.query import QueryService
 from registrum.services.renames import RenameService
 from registrum.services.tokens import TokenService
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,16 @@ class ApiContext:
     cache_max_age: int = 0
     # ("*",): any origin may read; a tuple of origins restricts it; (): no CORS headers.
     cors_origins: tuple[str, ...] = ("*",)
+    # Where database reads run: None inline on the event loop (local reads, SQLite), else
+    # a bounded pool of threads (reads over a network, PostgreSQL).
+    read_pool: Executor | None = None
+
+    async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn``, which reads the database, where reads belong (``read_pool``)."""
+        if self.read_pool is None:
+            return fn(*args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.read_pool, functools.partial(fn, *args, **kwargs))
 
 
 async def context(request: Request) -> ApiContext:

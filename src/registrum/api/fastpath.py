@@ -58,7 +58,8 @@ class FastListMiddleware:
             params = _plain(scope.get("query_string", b""))
             if params is not None:
                 try:
-                    body = list_body(
+                    body = await self._ctx.read(
+                        list_body,
                         self._ctx,
                         int(params.get("limit", self._default_limit)),
                         params.get("cursor"),

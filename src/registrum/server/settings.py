@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     seed_from: str = ""
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     workers: int = Field(default=1, ge=1, le=64)
+    read_threads: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="threads per worker for database reads on PostgreSQL (SQLite reads inline)",
+    )
     response_cache_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -49,6 +50,8 @@ class Registry:
     def close(self) -> None:
         if self.fetcher is not None:
             self.fetcher.close()
+        if self.context.read_pool is not None:
+            self.context.read_pool.shutdown(wait=True)
         self.store.close()
         self.engine.dispose()
 
@@ -155,6 +158,9 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         response_cache_bytes=settings.response_cache_bytes,
         cache_max_age=settings.cache_max_age,
         cors_origins=settings.cors_origins,
+        read_pool=None
+        if store.dialect.local_reads
+        else ThreadPoolExecutor(settings.read_threads, thread_name_prefix="registrum-read"),
     )
     return Registry(settings, engine, store, context, fetcher)
 

@@ -74,6 +74,14 @@ class QueryService:
         """Changes whenever anything is written, by any process (see ``ServerStore``)."""
         return self._store.log.change_token()
 
+    async def head_async(self) -> int:
+        """``head``, without blocking the event loop."""
+        return await self._store.log.head_async()
+
+    async def change_token_async(self) -> int:
+        """``change_token``, without blocking the event loop."""
+        return await self._store.log.change_token_async()
+
     def versions(self, name: str, *, include_deleted: bool = False) -> list[VersionView]:
         views = self._store.versions.by_name(name, include_deleted)
         if not views:

@@ -122,6 +122,7 @@ class SqlChangeLogReads:
         self._dialect = reads.dialect
         self._token_lock = threading.Lock()
         self._token_conn: Any = None
+        self._async = self._dialect.async_reader(engine)
 
     def head(self) -> int:
         return int(self._reads.rows(_HEAD)[0][0])
@@ -167,6 +168,16 @@ class SqlChangeLogReads:
         # The log head changes with every write too.
         return self._dialect.token_from_head(self.head())
 
+    async def change_token_async(self) -> int:
+        if self._async is None:
+            return self.change_token()
+        return await self._async(self._dialect.data_version_sql)
+
+    async def head_async(self) -> int:
+        if self._async is None:
+            return self.head()
+        return await self._async(_HEAD)
+
     def _drop_token_conn(self) -> None:
         if self._token_conn is not None:
             with contextlib.suppress(Exception):  # it is being thrown away either way
@@ -174,6 +185,8 @@ class SqlChangeLogReads:
             self._token_conn = None
 
     def close(self) -> None:
+        if self._async is not None:
+            self._async.close()
         with self._token_lock:
             if self._token_conn is not None:
                 self._token_conn.close()

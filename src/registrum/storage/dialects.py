@@ -8,11 +8,14 @@ at once. :func:`dialect_of` is the only place that looks at the engine's name.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -164,6 +167,9 @@ class Dialect:
     data_version_sql: str
     # The driver's placeholder for bulk inserts.
     mark: str
+    # Whether a read is a local file read (cheap enough to run on the event loop) rather
+    # than a round trip to a server.
+    local_reads: bool
 
     @staticmethod
     def create_engine(url: str) -> Engine:
@@ -235,6 +241,12 @@ class Dialect:
         """Whether ``exc`` means the connection is gone (and a retry on a new one may do)."""
         return False
 
+    def async_reader(self, engine: Engine) -> AsyncScalar | None:
+        """Where reads cross a network: a reader of one number that awaits the database
+        on the event loop instead of blocking it (the response cache asks for the change
+        token on every request). None where reads are local."""
+        return None
+
     def search(self, term: str, params: dict[str, Any], rows: Rows) -> str:
         """A WHERE term finding ``term`` as a case-insensitive substring of name or
         description; adds its parameters. ``rows`` runs a read."""
@@ -247,6 +259,7 @@ class Sqlite(Dialect):
     # Changes whenever another connection, of any process, commits: a read of shared memory.
     data_version_sql = "PRAGMA data_version"
     mark = "?"
+    local_reads = True
 
     @staticmethod
     def create_engine(url: str) -> Engine:
@@ -382,6 +395,7 @@ class Postgres(Dialect):
     # The log head: one indexed row, bumped by every write.
     data_version_sql = "SELECT seq FROM log_head WHERE id = 1"
     mark = "%s"
+    local_reads = False
 
     @staticmethod
     def create_engine(url: str) -> Engine:
@@ -424,11 +438,66 @@ class Postgres(Dialect):
             driver_conn is None or driver_conn.closed
         )
 
+    def async_reader(self, engine: Engine) -> AsyncScalar | None:
+        return AsyncScalar(engine)
+
     def search(self, term: str, params: dict[str, Any], rows: Rows) -> str:
         params["pattern"] = like_pattern(term.lower())
         # ILIKE folds the ASCII of names (the name rules allow nothing else); descriptions
         # are folded already. Both are served by trigram GIN indexes.
         return _SUBSTRING.format(like="ILIKE")
+
+
+class AsyncScalar:
+    """One PostgreSQL connection per event loop, on psycopg's async interface, for
+    single-number reads (the change token, the log head)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._conns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def _connection(self) -> Any:
+        import psycopg  # only a PostgreSQL store has psycopg to import
+
+        loop = asyncio.get_running_loop()
+        conn = self._conns.get(loop)
+        if conn is None or conn.closed:
+            conn = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True, options="-c timezone=UTC"
+            )
+            self._conns[loop] = conn
+        return conn
+
+    async def __call__(self, sql: str) -> int:
+        """The first column of the first row of ``sql``; a connection lost since the last
+        read (a restarted server) is replaced and the read tried once more."""
+        import psycopg
+
+        for attempt in (1, 2):
+            conn = await self._connection()
+            try:
+                cursor = await conn.execute(sql)
+                row = await cursor.fetchone()
+                return int(row[0])
+            except psycopg.OperationalError:
+                if attempt == 2:
+                    raise
+                self._drop(asyncio.get_running_loop())
+        raise AssertionError("unreachable")
+
+    def _drop(self, loop: asyncio.AbstractEventLoop) -> None:
+        conn = self._conns.pop(loop, None)
+        if conn is not None:
+            with contextlib.suppress(Exception):  # being thrown away either way
+                conn.pgconn.finish()
+
+    def close(self) -> None:
+        for loop in list(self._conns):
+            self._drop(loop)
 
 
 def _named(backend: str) -> Dialect:

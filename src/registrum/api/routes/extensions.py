@@ -95,7 +95,7 @@ async def changes(
         int, Query(ge=1, le=MAX_CHANGES, description="Most changes per page")
     ] = DEFAULT_CHANGES,
 ) -> Response:
-    page = ctx.query.changes(since, limit)
+    page = await ctx.read(ctx.query.changes, since, limit)
     return _json(
         wire.change_feed_bytes(page.entries, page.head, page.next_since, Status.DELETED.value)
     )
@@ -112,7 +112,7 @@ async def changes(
 async def server_by_id(
     ctx: Context, server_id: ServerId, include_deleted: IncludeDeleted = None
 ) -> Response:
-    view = ctx.query.latest_by_id(server_id, include_deleted=bool(include_deleted))
+    view = await ctx.read(ctx.query.latest_by_id, server_id, include_deleted=bool(include_deleted))
     return _json(wire.server_response_bytes(view))
 
 
@@ -127,7 +127,9 @@ async def server_by_id(
 async def versions_by_id(
     ctx: Context, server_id: ServerId, include_deleted: IncludeDeleted = None
 ) -> Response:
-    views = ctx.query.versions_by_id(server_id, include_deleted=bool(include_deleted))
+    views = await ctx.read(
+        ctx.query.versions_by_id, server_id, include_deleted=bool(include_deleted)
+    )
     return _json(wire.server_list_bytes(views, None))
 
 
@@ -182,7 +184,7 @@ async def transfer_offer(
     responses=_offer_responses(200, 404),
 )
 async def transfer_show(ctx: Context, offer_id: OfferId) -> Response:
-    return _json(wire.offer_bytes(ctx.renames.get_offer(offer_id)))
+    return _json(wire.offer_bytes(await ctx.read(ctx.renames.get_offer, offer_id)))
 
 
 @router.post(

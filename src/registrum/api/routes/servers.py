@@ -65,10 +65,11 @@ def parse_updated_since(value: str) -> datetime:
         raise fail from exc
 
 
-# The read routes run on the event loop and query inline: a read is a fraction of a
-# millisecond of indexed work, and a hop to the thread pool (with the GIL handed between
-# dozens of threads) cost several times that under load. Writes, which may wait on locks and
-# on package registries, still run in threads.
+# The read routes query through ctx.read: inline on SQLite, where a read is a fraction of a
+# millisecond of indexed work on a local file and a hop to a thread (with the GIL handed
+# between dozens of threads) cost several times that under load; on the bounded read pool
+# where reads cross a network (PostgreSQL), so that a slow query never stalls the event loop.
+# Writes, which may wait on locks and on package registries, always run in threads.
 @router.get(
     "/servers",
     operation_id="list-servers",
@@ -95,7 +96,10 @@ async def list_servers(
     ] = None,
     include_deleted: IncludeDeleted = None,
 ) -> Response:
-    return _json(list_body(ctx, limit, cursor, search, updated_since, version, include_deleted))
+    body = await ctx.read(
+        list_body, ctx, limit, cursor, search, updated_since, version, include_deleted
+    )
+    return _json(body)
 
 
 def list_body(
@@ -140,14 +144,18 @@ async def list_versions(
     request: Request, ctx: Context, server_name: ServerName, include_deleted: IncludeDeleted = None
 ) -> Response:
     name = decode_segment(server_name, "serverName")
-    try:
-        views = ctx.query.versions(name, include_deleted=bool(include_deleted))
-    except NotFoundError:
-        moved = _redirect_if_moved(request, ctx, name)
-        if moved is None:
-            raise
-        return moved
-    return _json(wire.server_list_bytes(views, None))
+
+    def answer() -> Response:
+        try:
+            views = ctx.query.versions(name, include_deleted=bool(include_deleted))
+        except NotFoundError:
+            moved = _redirect_if_moved(request, ctx, name)
+            if moved is None:
+                raise
+            return moved
+        return _json(wire.server_list_bytes(views, None))
+
+    return await ctx.read(answer)
 
 
 def _redirect_if_moved(request: Request, ctx: ApiContext, name: str) -> Response | None:
@@ -184,14 +192,18 @@ async def get_version(
 ) -> Response:
     name = decode_segment(server_name, "serverName")
     ver = decode_segment(version, "version")
-    try:
-        view = ctx.query.get(name, ver, include_deleted=bool(include_deleted))
-    except NotFoundError:
-        moved = _redirect_if_moved(request, ctx, name)
-        if moved is None:
-            raise
-        return moved
-    return _json(wire.server_response_bytes(view))
+
+    def answer() -> Response:
+        try:
+            view = ctx.query.get(name, ver, include_deleted=bool(include_deleted))
+        except NotFoundError:
+            moved = _redirect_if_moved(request, ctx, name)
+            if moved is None:
+                raise
+            return moved
+        return _json(wire.server_response_bytes(view))
+
+    return await ctx.read(answer)
 
 
 @router.put(

@@ -28,3 +28,12 @@ class ChangeLogReads(Protocol):
         """A number that changes whenever any process commits a write; cheap enough to ask
         on every request. Only compared with earlier values from the same store object."""
         ...
+
+    async def change_token_async(self) -> int:
+        """``change_token`` for the event loop: it never blocks it on a network round trip
+        (nor hops to a thread where the read is local)."""
+        ...
+
+    async def head_async(self) -> int:
+        """``head`` for the event loop, as ``change_token_async``."""
+        ...
