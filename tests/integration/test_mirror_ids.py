@@ -11,7 +11,7 @@ from datetime import datetime
 import orjson
 
 from registrum.core.stable_ids import derived_server_id, origin_of
-from registrum.services import mirror as mirror_module
+from registrum.services import mirror_merge
 from tests.factories import server_json
 
 
@@ -35,7 +35,7 @@ def test_derived_ids_in_use_give_random_ones(registry, tmp_path) -> None:
 
 
 def test_many_new_names_are_written_in_parts(registry, tmp_path) -> None:
-    count = 2 * mirror_module._NEW_PER_PART + 37
+    count = 2 * mirror_merge._NEW_PER_PART + 37
     docs = [server_json(f"com.example/p{i:04d}", "1.0.0") for i in range(count)]
     docs += [server_json(f"com.example/p{i:04d}", "1.1.0") for i in range(0, count, 5)]
     dump = tmp_path / "dump.json"
