@@ -37,6 +37,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.type_api import TypeEngine
 
+from registrum.core.status import STATUS_OF
 from registrum.core.wire import VersionView
 
 Rows = Callable[[str, dict[str, Any]], list[Any]]
@@ -109,6 +110,28 @@ def _sqlite_bool(value: bool | None) -> int | None:
 _sqlite_time: Final = datetime.fromisoformat  # stored as SQLAlchemy writes it: ISO 8601
 
 
+def stored_view(row: Sequence[Any]) -> VersionView:
+    """A version row (the VIEW_COLUMNS of storage/versions.py) whose values came through
+    SQLAlchemy's types, or from a driver that returns them as Python values already."""
+    return VersionView(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        STATUS_OF[row[5]],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+    )
+
+
 def _sqlite_view(row: Sequence[Any]) -> VersionView:
     return VersionView(
         row[0],
@@ -116,7 +139,7 @@ def _sqlite_view(row: Sequence[Any]) -> VersionView:
         row[2],
         row[3],
         row[4],
-        row[5],
+        STATUS_OF[row[5]],
         row[6],
         _sqlite_time(row[7]),
         _sqlite_time(row[8]),
@@ -222,7 +245,7 @@ class Dialect:
         return head
 
     def view(self, row: Sequence[Any]) -> VersionView:
-        return VersionView(*row)
+        return stored_view(row)
 
     def time_value(self, value: Any) -> datetime:
         """A timestamp column's value, as the driver returns it, as a datetime."""
