@@ -11,7 +11,7 @@ from datetime import datetime
 import orjson
 
 from registrum.core.stable_ids import derived_server_id, origin_of
-from registrum.services import mirror as mirror_module
+from registrum.services import mirror_merge as mirror_module
 from tests.factories import server_json
 
 

@@ -273,7 +273,7 @@ def test_upgrading_from_the_first_schema_keeps_the_data(blank_database_url):
     assert rows() == before
     [view] = list(store.versions.iter_all())
     assert (view.version_id, view.body, view.is_latest) == ("v1", body, True)
-    assert (view.seq, view.previous_names) == (0, None)  # 0007: no change logged for it
+    assert (view.seq, view.previous_names_json) == (0, None)  # 0007: no change logged for it
     with engine.connect() as conn:
         diff = compare_metadata(
             MigrationContext.configure(conn, opts={"include_object": in_models}), metadata
