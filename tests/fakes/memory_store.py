@@ -159,13 +159,13 @@ class _Versions:
             name=new.name,
             version=new.version,
             body=new.body,
-            status=new.status.value,
+            status=new.status,
             status_message=new.status_message,
             status_changed_at=new.status_changed_at,
             published_at=new.published_at,
             updated_at=new.origin_updated_at or new.updated_at,
             is_latest=new.is_latest,
-            previous_names=new.previous_names,
+            previous_names_json=new.previous_names,
             source=new.source,
             warnings=new.warnings,
         )
@@ -183,9 +183,9 @@ class _Versions:
         row = self._s.versions[u.version_id]
         values: dict[str, Any] = {"updated_at": u.origin_updated_at or u.updated_at}
         if u.ingested:
-            values.update(warnings=u.warnings, previous_names=u.previous_names)
+            values.update(warnings=u.warnings, previous_names_json=u.previous_names)
         if u.status is not None:
-            values["status"] = u.status.value
+            values["status"] = u.status
         if u.write_status_message:
             values["status_message"] = u.status_message
         if u.status_changed_at is not None:
@@ -221,7 +221,7 @@ class _Versions:
             if (
                 url in row.remote_urls
                 and view.server_id != other_than
-                and view.status != Status.DELETED.value
+                and view.status is not Status.DELETED
             ):
                 return view.name
         return None
@@ -254,7 +254,7 @@ class _Names:
         for version_id, body in bodies.items():
             row = self._s.versions[version_id]
             row.view = dataclasses.replace(
-                row.view, name=new_name, body=body, previous_names=previous, updated_at=at
+                row.view, name=new_name, body=body, previous_names_json=previous, updated_at=at
             )
             row.local_updated_at = at
 
@@ -391,14 +391,14 @@ class _VersionReads:
 
     def _live(self, include_deleted: bool) -> list[VersionView]:
         views = [row.view for row in self._s.versions.values()]
-        return [v for v in views if include_deleted or v.status != Status.DELETED.value]
+        return [v for v in views if include_deleted or v.status is not Status.DELETED]
 
     def page(self, query: ListQuery) -> list[VersionView]:
         q = query
         rows = [
             row
             for row in self._s.versions.values()
-            if (q.include_deleted or row.view.status != Status.DELETED.value)
+            if (q.include_deleted or row.view.status is not Status.DELETED)
             and (not q.latest_only or row.view.is_latest)
             and (q.version is None or row.view.version == q.version)
             and (q.updated_since is None or row.local_updated_at > q.updated_since)

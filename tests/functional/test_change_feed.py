@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from registrum.core import wire
 from registrum.core.permissions import SYSTEM
+from registrum.core.status import Status, StatusChange
 from registrum.server.wiring import Registry
 from tests.conftest import TokenFactory, auth
 from tests.factories import assert_problem, enc, official, server_json
@@ -136,7 +137,7 @@ def test_the_feed_is_complete_while_writers_run(client: TestClient, registry: Re
                 registry.context.publish.publish(server_json(name, f"1.0.{i}"), SYSTEM)
                 if i % 4 == 3:
                     registry.context.moderation.set_version_status(
-                        name, f"1.0.{i}", {"status": "deprecated"}, SYSTEM
+                        name, f"1.0.{i}", StatusChange(Status.DEPRECATED, None), SYSTEM
                     )
         except BaseException as exc:  # reported below
             errors.append(exc)

@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from registrum.api.app import create_app
 from registrum.core.permissions import SYSTEM
+from registrum.core.status import Status, StatusChange
 from registrum.server.settings import Settings
 from registrum.server.wiring import Registry, build
 from tests.factories import enc, server_json
@@ -96,7 +97,7 @@ def test_a_write_from_another_process_invalidates(
     other = build(settings, migrate=False)
     try:
         other.context.moderation.set_version_status(
-            NAME, "1.0.0", {"status": "deprecated", "statusMessage": "use 2"}, SYSTEM
+            NAME, "1.0.0", StatusChange(Status.DEPRECATED, "use 2"), SYSTEM
         )
     finally:
         other.close()

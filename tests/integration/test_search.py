@@ -7,6 +7,7 @@ from __future__ import annotations
 import orjson
 from sqlalchemy import text
 
+from registrum.core.names import MoveCommand
 from registrum.core.permissions import SYSTEM
 from registrum.core.records import ListQuery
 from registrum.services.importing import ImportService
@@ -124,7 +125,7 @@ def test_the_sqlite_index_holds_every_version_once_as_stored(sqlite_registry, tm
     ModerationService(registry.store).edit("io.github.alice/weather", "1.0.0", edited, SYSTEM)
     in_step()
     RenameService(registry.store).rename(
-        "io.github.alice/weather", {"newName": "io.github.alice/climate"}, SYSTEM
+        "io.github.alice/weather", MoveCommand("io.github.alice/climate"), SYSTEM
     )
     in_step()
     ImportService(registry.store).import_items(

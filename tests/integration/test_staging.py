@@ -9,12 +9,13 @@ from datetime import datetime
 from sqlalchemy import text
 
 from registrum.core.records import Upstream, UpstreamEntry
+from registrum.core.status import Status
 from registrum.storage import mirroring
 
 
 def _entry(key: str, updated: datetime | None) -> UpstreamEntry:
     at = datetime(2026, 1, 1)
-    return UpstreamEntry(key, "com.example/s", key, "{}", "active", None, at, at, updated)
+    return UpstreamEntry(key, "com.example/s", key, "{}", Status.ACTIVE, None, at, at, updated)
 
 
 def test_staged_keys_all_or_since_a_time(registry) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 
 from registrum.core.errors import DuplicateVersionError
 from registrum.core.permissions import SYSTEM
+from registrum.core.status import Status, StatusChange
 from registrum.services.moderation import ModerationService
 from registrum.services.publish import PublishService
 from registrum.storage import engine as storage_engine
@@ -86,9 +87,9 @@ def test_every_mutation_appends_one_change_with_the_next_seq(registry):
     publish.publish(server_json(version="1.0.0"), SYSTEM)
     publish.publish(server_json(version="1.1.0"), SYSTEM)
     moderation.set_version_status(
-        "io.github.alice/weather", "1.1.0", {"status": "deprecated"}, SYSTEM
+        "io.github.alice/weather", "1.1.0", StatusChange(Status.DEPRECATED, None), SYSTEM
     )
-    moderation.set_all_status("io.github.alice/weather", {"status": "deleted"}, SYSTEM)
+    moderation.set_all_status("io.github.alice/weather", StatusChange(Status.DELETED, None), SYSTEM)
     # 2 publishes (the second takes the latest flag from 1.0.0: a change of 1.0.0 too),
     # 1 single status change, 2 versions changed by the bulk change (the flag stays).
     assert _kinds(registry) == [
@@ -272,7 +273,7 @@ def test_upgrading_from_the_first_schema_keeps_the_data(blank_database_url):
     assert rows() == before
     [view] = list(store.versions.iter_all())
     assert (view.version_id, view.body, view.is_latest) == ("v1", body, True)
-    assert (view.seq, view.previous_names) == (0, None)  # 0007: no change logged for it
+    assert (view.seq, view.previous_names_json) == (0, None)  # 0007: no change logged for it
     with engine.connect() as conn:
         diff = compare_metadata(
             MigrationContext.configure(conn, opts={"include_object": in_models}), metadata

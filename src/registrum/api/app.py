@@ -14,7 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 import registrum
 from registrum.api import openapi, problems
-from registrum.api.cache import ResponseCache
+from registrum.api.cache import ReadCacheMiddleware
 from registrum.api.context import ApiContext, strict_query
 from registrum.api.cors import CorsMiddleware
 from registrum.api.fastpath import FastListMiddleware
@@ -105,7 +105,7 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
     app.add_middleware(RawPathMiddleware)
     # Outermost: a repeated read is answered before anything else runs.
     app.add_middleware(
-        ResponseCache,
+        ReadCacheMiddleware,
         token=ctx.query.change_token_async,
         head=ctx.query.head_async,
         max_bytes=ctx.response_cache_bytes,

@@ -70,10 +70,11 @@ def _matches(if_none_match: bytes | None, etag: bytes) -> bool:
     return b"*" in candidates or etag in candidates or b"W/" + etag in candidates
 
 
-class ResponseCache:
-    """ASGI middleware. ``token`` and ``head`` are the store's (cheap, awaited on the event
-    loop without blocking it);
-    ``max_bytes`` bounds the memory held (0 turns caching off, ETags stay)."""
+class ReadCacheMiddleware:
+    """ASGI middleware caching read answers on the server (the client library's cache is
+    ``registrum.client.ResponseCache``). ``token`` and ``head`` are the store's (cheap,
+    awaited on the event loop without blocking it); ``max_bytes`` bounds the memory held (0
+    turns caching off, ETags stay)."""
 
     def __init__(
         self,

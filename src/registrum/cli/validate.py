@@ -27,7 +27,7 @@ from registrum.core.errors import (
 from registrum.core.server_json import Package, ServerDetail
 from registrum.core.validation import parse_json, validate_server_json
 from registrum.verifiers import catalog
-from registrum.verifiers.upstreams import registry_urls_from_env
+from registrum.verifiers.package_sources import registry_urls_from_env
 
 out = Console(highlight=False, soft_wrap=True)  # fixes stay copyable: no hard wraps
 

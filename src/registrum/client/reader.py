@@ -13,6 +13,7 @@ import httpx
 
 from registrum.client._calls import transport_error
 from registrum.client.errors import UnexpectedResponseError, response_error
+from registrum.core import wire
 
 
 def _problem(response: httpx.Response) -> Any:
@@ -61,11 +62,11 @@ def iter_server_items(
                 data = response.json()
             except ValueError as exc:
                 raise UnexpectedResponseError(f"{where} did not answer JSON", 200) from exc
-            if not isinstance(data, dict) or not isinstance(data.get("servers"), list):
+            if not isinstance(data, dict) or not isinstance(data.get(wire.SERVERS), list):
                 raise UnexpectedResponseError(f"{where} did not answer a server list", 200)
-            yield from data["servers"]
-            metadata = data.get("metadata") or {}
-            cursor = metadata.get("nextCursor") if isinstance(metadata, dict) else None
+            yield from data[wire.SERVERS]
+            metadata = data.get(wire.METADATA) or {}
+            cursor = metadata.get(wire.NEXT_CURSOR) if isinstance(metadata, dict) else None
             if not cursor:
                 return
             if cursor in seen:

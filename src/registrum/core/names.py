@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 from registrum.core.errors import Problem
@@ -86,3 +87,11 @@ def name_problems(name: str, path: str = "name") -> list[Problem]:
 
 def is_valid_name(name: str) -> bool:
     return not name_problems(name)
+
+
+@dataclass(frozen=True, slots=True)
+class MoveCommand:
+    """A request to move a server to ``new_name`` (a rename or a transfer offer), the name
+    already checked by :func:`name_problems` (api/commands.py builds it from a body)."""
+
+    new_name: str

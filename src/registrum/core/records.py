@@ -159,7 +159,7 @@ class UpstreamEntry:
     name: str
     version: str
     body: str
-    status: str
+    status: Status
     status_message: str | None
     published_at: datetime
     status_changed_at: datetime

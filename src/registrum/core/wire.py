@@ -13,6 +13,8 @@ from typing import Any, Final
 
 import orjson
 
+from registrum.core.status import Status
+
 CURRENT_SCHEMA_URL: Final = (
     "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 )
@@ -46,6 +48,10 @@ VERSION_ID: Final = "versionId"
 SEQ: Final = "seq"
 PREVIOUS_NAMES: Final = "previousNames"
 SOURCE: Final = "source"
+# Members of ``source``, a mirrored version's provenance (services/mirror_merge.py); ``seq``
+# and ``updatedAt`` there are the upstream's (SEQ, UPDATED_AT).
+URL: Final = "url"
+SYNCED_AT: Final = "syncedAt"
 # Rules of today's publish that an imported or mirrored version breaks (core/ingest.py).
 WARNINGS: Final = "warnings"
 
@@ -67,6 +73,13 @@ PREVIOUS_NAME: Final = "previousName"
 OFFER_ID: Final = "offerId"
 ACCEPTED_AT: Final = "acceptedAt"
 ACCEPTED_BY: Final = "acceptedBy"
+
+# The detail a change-log entry keeps of a status change or an edit (not served by the
+# feed, which shows only PREVIOUS_NAME, OFFER_ID, NEW_NAME and EXPIRES_AT_CAMEL of them).
+PREVIOUS_STATUS: Final = "previousStatus"
+PREVIOUS_MESSAGE: Final = "previousMessage"
+PREVIOUS_BODY: Final = "previousBody"
+MESSAGE: Final = "message"
 
 # Policy explanations (the mirror's extension endpoint).
 SERVED_FROM: Final = "servedFrom"
@@ -94,17 +107,30 @@ class VersionView:
     version_id: str
     name: str
     version: str
-    body: str
-    status: str
+    body: str  # the stored server.json text, served byte for byte
+    status: Status
     status_message: str | None
     status_changed_at: datetime
     published_at: datetime
     updated_at: datetime
     is_latest: bool
     seq: int = 0  # of the last change-log entry about this version
-    previous_names: str | None = None  # the server's earlier names: a JSON array, or None
+    # The JSON members below are kept as stored and spliced into ``_meta`` unparsed, like
+    # ``body``: reads never parse them, and the stored spelling is what clients have always
+    # been served (earlier names written by a rename here are ``json.dumps``-spaced, those
+    # taken from an upstream compact), so re-serialising them would change served bytes.
+    # The server's earlier names (a JSON array of strings), or None: see ``previous_names``.
+    previous_names_json: str | None = None
     source: str | None = None  # a mirrored version's provenance: a JSON object, or None
     warnings: str | None = None  # an ingested version's deviations: a JSON array, or None
+
+    @property
+    def previous_names(self) -> tuple[str, ...]:
+        """The server's earlier names, oldest first (parsed on demand: writes need them,
+        reads do not)."""
+        if self.previous_names_json is None:
+            return ()
+        return tuple(orjson.loads(self.previous_names_json))
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -148,8 +174,8 @@ def server_response(view: VersionView) -> dict[str, Any]:
 
 def registry_meta(view: VersionView) -> dict[str, Any]:
     meta: dict[str, Any] = {SERVER_ID: view.server_id, VERSION_ID: view.version_id, SEQ: view.seq}
-    if view.previous_names is not None:
-        meta[PREVIOUS_NAMES] = orjson.Fragment(view.previous_names)
+    if view.previous_names_json is not None:
+        meta[PREVIOUS_NAMES] = orjson.Fragment(view.previous_names_json)
     if view.source is not None:
         meta[SOURCE] = orjson.Fragment(view.source)
     if view.warnings is not None:
@@ -181,7 +207,7 @@ def token_bytes(token: str, expires_at: int) -> bytes:
     return dumps({REGISTRY_TOKEN: token, EXPIRES_AT: expires_at})
 
 
-def change_entry(entry: Any, deleted_status: str) -> dict[str, Any]:
+def change_entry(entry: Any) -> dict[str, Any]:
     """One change of the feed (``entry`` is a ``records.ChangeEntry``)."""
     out: dict[str, Any] = {
         SEQ: entry.seq,
@@ -202,15 +228,15 @@ def change_entry(entry: Any, deleted_status: str) -> dict[str, Any]:
         out.update({k: v for k, v in detail.items() if k in shown})
     if entry.view is not None:
         out[SERVER] = server_response(entry.view)
-        if entry.view.status == deleted_status:
+        if entry.view.status is Status.DELETED:
             out[TOMBSTONE] = True
     return out
 
 
-def change_feed_bytes(entries: list[Any], head: int, next_since: int, deleted: str) -> bytes:
+def change_feed_bytes(entries: list[Any], head: int, next_since: int) -> bytes:
     return dumps(
         {
-            CHANGES: [change_entry(e, deleted) for e in entries],
+            CHANGES: [change_entry(e) for e in entries],
             METADATA: {COUNT: len(entries), HEAD: head, NEXT_SINCE: next_since},
         }
     )

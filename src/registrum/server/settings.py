@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from registrum.identity.oidc import parse_claim_rules
 from registrum.verifiers import catalog, fetching
-from registrum.verifiers.upstreams import registry_urls_from_env
+from registrum.verifiers.package_sources import registry_urls_from_env
 
 PREFIX = "MCP_REGISTRY_"
 DEFAULT_DATA_DIR = "registrum-data"
@@ -311,7 +311,7 @@ def load(**overrides: Any) -> Settings:
             lines.append(f"  {PREFIX}{field.upper()}={err.get('input')!r}: {msg}")
         raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None
     try:
-        catalog.upstreams(settings.verification())
+        catalog.package_sources(settings.verification())
     except catalog.ConfigurationError as exc:
         raise SettingsError(f"invalid settings:\n  {exc}") from None
     return settings

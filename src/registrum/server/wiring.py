@@ -64,7 +64,7 @@ class Registry:
             ]
         lines = []
         for registry_type, (_, ups) in sorted(
-            catalog.upstreams(self.settings.verification()).items()
+            catalog.package_sources(self.settings.verification()).items()
         ):
             if ups.entries:
                 where = ", ".join(

@@ -256,7 +256,7 @@ def _settle_latest(
         return  # the source says none of these is latest: the holder stays
     pool = [(vid, candidate) for vid, candidate, _ in news]
     if holder is not None:
-        deleted = holder.status == Status.DELETED.value
+        deleted = holder.status is Status.DELETED
         pool.append((holder.version_id, Candidate(holder.version, holder.published_at, deleted)))
     winner = pick_latest(pool, key=lambda entry: entry[1])
     if winner is not None and (holder is None or winner[0] != holder.version_id):

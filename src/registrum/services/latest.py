@@ -13,7 +13,7 @@ def recompute_latest(tx: WriteSession, server_id: str) -> list[VersionView]:
     return every version as it now stands."""
     views = tx.versions.of_server(server_id)
     by_id = {
-        v.version_id: Candidate(v.version, v.published_at, v.status == Status.DELETED.value)
+        v.version_id: Candidate(v.version, v.published_at, v.status is Status.DELETED)
         for v in views
     }
     winner = pick_latest(list(by_id.items()), key=lambda item: item[1])

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import orjson
 
+from registrum.core import wire
 from registrum.core.ingest import indexed_description, remote_urls
 from registrum.core.policy import Decision, Policy, Subject, subject_of
 from registrum.core.ports import WriteSession
@@ -52,12 +53,12 @@ _NO_SUBJECT: Final = Subject("")
 
 def _source(staged: StagedEntry) -> str:
     entry = staged.entry
-    data: dict[str, Any] = {"upstream": staged.upstream, "url": staged.url}
+    data: dict[str, Any] = {wire.UPSTREAM: staged.upstream, wire.URL: staged.url}
     if entry.upstream_seq is not None:
-        data["seq"] = entry.upstream_seq
+        data[wire.SEQ] = entry.upstream_seq
     if entry.upstream_updated_at is not None:
-        data["updatedAt"] = entry.upstream_updated_at.isoformat() + "Z"
-    data["syncedAt"] = staged.synced_at.isoformat() + "Z"
+        data[wire.UPDATED_AT] = entry.upstream_updated_at.isoformat() + "Z"
+    data[wire.SYNCED_AT] = staged.synced_at.isoformat() + "Z"
     return orjson.dumps(data).decode()
 
 
@@ -73,13 +74,13 @@ def _version_id(staged: StagedEntry) -> str:
     return entry.version_id or derived_version_id(origin_of(staged.url), entry.name, entry.version)
 
 
-def _origin_updated_at(staged: StagedEntry, status: str) -> datetime | None:
+def _origin_updated_at(staged: StagedEntry, status: Status) -> datetime | None:
     """The upstream's updatedAt is served while the version is served as the upstream serves
     it; hidden by this registry's policy, it changed here, now."""
     return staged.entry.upstream_updated_at if status == staged.entry.status else None
 
 
-def _flagged_latest(shown: Iterable[tuple[StagedEntry, str]]) -> str | None:
+def _flagged_latest(shown: Iterable[tuple[StagedEntry, Status]]) -> str | None:
     """The version the upstream flags isLatest, when it is served as the upstream serves it:
     the upstream's own choice is kept (it may differ from what the rules would compute from
     the versions alone: the official registry decides at each publish)."""
@@ -93,7 +94,7 @@ def _new_version(
     server_id: str,
     version_id: str,
     staged: StagedEntry,
-    status: str,
+    status: Status,
     message: str | None,
     now: datetime,
     is_latest: bool,
@@ -110,7 +111,7 @@ def _new_version(
         version=entry.version,
         description=indexed_description(body),
         body=entry.body,
-        status=Status(status),
+        status=status,
         status_message=message,
         status_changed_at=entry.status_changed_at,
         published_at=entry.published_at,
@@ -159,7 +160,7 @@ def _prepare_new(
         latest = _flagged_latest((s, status) for s, _, (status, _) in shown)
         if latest is None:
             pool = [
-                Candidate(s.entry.version, s.entry.published_at, status == Status.DELETED.value)
+                Candidate(s.entry.version, s.entry.published_at, status is Status.DELETED)
                 for s, _, (status, _) in shown
             ]
             computed = pick_latest(pool, key=lambda c: c)
@@ -217,13 +218,13 @@ def _mirrored(
         name,
         staged.entry.version,
         actor,
-        orjson.dumps({"upstream": staged.upstream}).decode(),
+        orjson.dumps({wire.UPSTREAM: staged.upstream}).decode(),
     )
 
 
-def _served_status(staged: StagedEntry, allowed: bool) -> tuple[str, str | None]:
+def _served_status(staged: StagedEntry, allowed: bool) -> tuple[Status, str | None]:
     if not allowed:
-        return Status.DELETED.value, "hidden by this registry's policy"
+        return Status.DELETED, "hidden by this registry's policy"
     return staged.entry.status, staged.entry.status_message
 
 
@@ -336,7 +337,7 @@ class Merger:
         served = tx.versions.of_server(server_id)
         changed = 0
         by_version = {v.version: v for v in served}
-        shown: list[tuple[StagedEntry, str]] = []
+        shown: list[tuple[StagedEntry, Status]] = []
         for version, staged_entry in desired.items():
             allowed = decisions[(staged_entry.upstream, staged_entry.entry.key)]
             status, message = _served_status(staged_entry, allowed)
@@ -350,7 +351,7 @@ class Merger:
                 current.body,
                 current.status,
                 current.status_message,
-                current.previous_names,
+                current.previous_names_json,
                 current.warnings,
             ) == (entry.body, status, message, entry.previous_names, entry.warnings):
                 continue
@@ -360,7 +361,7 @@ class Merger:
             changed += 1
             tx.log.append(_mirrored(now, server_id, version_id, name, staged_entry, actor))
         for version, current in by_version.items():
-            if version in desired or current.status == Status.DELETED.value:
+            if version in desired or current.status is Status.DELETED:
                 continue
             # The winning upstream no longer serves it (or another upstream won): tombstone.
             tx.versions.update(
@@ -400,7 +401,7 @@ class Merger:
         tx: WriteSession,
         server_id: str,
         staged: StagedEntry,
-        status: str,
+        status: Status,
         message: str | None,
         now: datetime,
         body: Any,
@@ -416,7 +417,7 @@ class Merger:
         tx: WriteSession,
         current: VersionView,
         staged: StagedEntry,
-        status: str,
+        status: Status,
         message: str | None,
         now: datetime,
         body: Any,
@@ -425,7 +426,7 @@ class Merger:
             VersionUpdate(
                 version_id=current.version_id,
                 updated_at=now,
-                status=Status(status),
+                status=status,
                 status_message=message,
                 write_status_message=True,
                 status_changed_at=staged.entry.status_changed_at,

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 import orjson
 
+from registrum.core import wire
 from registrum.core.errors import (
     InvalidInputError,
     NoChangeError,
@@ -17,13 +18,7 @@ from registrum.core.errors import (
 from registrum.core.permissions import Action, Principal, has_any, has_permission
 from registrum.core.ports import ServerStore, WriteSession
 from registrum.core.records import Change, ChangeKind, VersionUpdate
-from registrum.core.status import (
-    Status,
-    StatusChange,
-    changes,
-    parse_status_change,
-    require_change_one,
-)
+from registrum.core.status import Status, StatusChange, changes, require_change_one
 from registrum.core.validation import remote_urls_of, validate_server_json
 from registrum.core.wire import VersionView
 from registrum.services.clock import Clock, utc_now
@@ -45,21 +40,7 @@ class BulkStatusResult:
     versions: list[VersionView]
 
 
-def parse_status_body(raw: Any) -> StatusChange:
-    if not isinstance(raw, dict):
-        raise InvalidInputError(
-            'the body must be a JSON object such as {"status": "deprecated"}',
-            [Problem("", "expected a JSON object with 'status' and optional 'statusMessage'")],
-        )
-    if "status" not in raw:
-        raise InvalidInputError(
-            "Invalid status update request",
-            [Problem("status", "'status' is required: one of active, deprecated, deleted")],
-        )
-    return parse_status_change(raw.get("status"), raw.get("statusMessage"))
-
-
-def _detail(**values: Any) -> str:
+def _detail(values: dict[str, Any]) -> str:
     return orjson.dumps(values).decode()
 
 
@@ -83,8 +64,8 @@ class ModerationService:
     def _apply(
         tx: WriteSession, view: VersionView, change: StatusChange, principal: Principal, now: Any
     ) -> None:
-        status_changed = view.status != change.status.value
-        if view.status == Status.DELETED.value and change.status is not Status.DELETED:
+        status_changed = view.status is not change.status
+        if view.status is Status.DELETED and change.status is not Status.DELETED:
             # A restored version takes its remote URLs back: they may have gone to another
             # server meanwhile (the official registry checks them again on restore too).
             require_free(tx, view.server_id, stored_remote_urls(view.body))
@@ -109,18 +90,19 @@ class ModerationService:
                 view.version,
                 principal.actor,
                 _detail(
-                    previousStatus=view.status,
-                    previousMessage=view.status_message,
-                    status=change.status.value,
-                    message=change.message,
+                    {
+                        wire.PREVIOUS_STATUS: view.status,
+                        wire.PREVIOUS_MESSAGE: view.status_message,
+                        wire.STATUS: change.status,
+                        wire.MESSAGE: change.message,
+                    }
                 ),
             )
         )
 
     def set_version_status(
-        self, name: str, version: str, raw: Any, principal: Principal
+        self, name: str, version: str, change: StatusChange, principal: Principal
     ) -> VersionView:
-        change = parse_status_body(raw)
         self._require_status_permission(principal, name)
         with self._store.write(name) as tx:
             refuse_mirrored(tx, name)
@@ -133,8 +115,9 @@ class ModerationService:
             views = recompute_latest(tx, server_id)
         return next(v for v in views if v.version_id == view.version_id)
 
-    def set_all_status(self, name: str, raw: Any, principal: Principal) -> BulkStatusResult:
-        change = parse_status_body(raw)
+    def set_all_status(
+        self, name: str, change: StatusChange, principal: Principal
+    ) -> BulkStatusResult:
         self._require_status_permission(principal, name)
         with self._store.write(name) as tx:
             refuse_mirrored(tx, name)
@@ -184,7 +167,7 @@ class ModerationService:
             current = self._store.versions.find(name, version, include_deleted=True)
             if current is None:
                 raise NotFoundError(VERSION_NOT_FOUND)
-            if current.status != Status.DELETED.value:
+            if current.status is not Status.DELETED:
                 self._ownership.check(document)
         with self._store.write(name) as tx:
             refuse_mirrored(tx, name)
@@ -193,7 +176,7 @@ class ModerationService:
             if server_id is None or view is None:
                 raise NotFoundError(VERSION_NOT_FOUND)
             urls = remote_urls_of(document)
-            if view.status != Status.DELETED.value:
+            if view.status is not Status.DELETED:
                 require_free(tx, server_id, urls)
             now = self._clock()
             tx.versions.update(
@@ -214,7 +197,7 @@ class ModerationService:
                     name,
                     version,
                     principal.actor,
-                    _detail(previousBody=view.body),
+                    _detail({wire.PREVIOUS_BODY: view.body}),
                 )
             )
             updated = tx.versions.find(server_id, version)

@@ -95,7 +95,7 @@ class PublishService:
             # The flag rests on a deleted version only when every version is deleted; a new,
             # live version then takes it, or `latest` would answer 404 while one exists
             # (the official registry compares against the deleted one; see ADR 0011).
-            rival = None if holder is None or holder.status == Status.DELETED.value else holder
+            rival = None if holder is None or holder.status is Status.DELETED else holder
             is_latest = takes_latest(
                 Candidate(version, now, False),
                 None if rival is None else Candidate(rival.version, rival.published_at, False),
@@ -116,7 +116,7 @@ class PublishService:
                 updated_at=now,
                 is_latest=is_latest,
                 remote_urls=urls,
-                previous_names=None if holder is None else holder.previous_names,
+                previous_names=None if holder is None else holder.previous_names_json,
             )
             tx.versions.insert(new)
             seq = tx.log.append(
@@ -136,12 +136,12 @@ class PublishService:
             name=name,
             version=version,
             body=body,
-            status=new.status.value,
+            status=new.status,
             status_message=None,
             status_changed_at=now,
             published_at=now,
             updated_at=now,
             is_latest=is_latest,
             seq=seq,
-            previous_names=new.previous_names,
+            previous_names_json=new.previous_names,
         )

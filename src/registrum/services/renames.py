@@ -18,13 +18,11 @@ import orjson
 from registrum.core import wire
 from registrum.core.errors import (
     GoneError,
-    InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
-    Problem,
     StateConflictError,
 )
-from registrum.core.names import name_problems
+from registrum.core.names import MoveCommand
 from registrum.core.permissions import Action, Principal, has_any
 from registrum.core.ports import ServerStore, WriteSession
 from registrum.core.records import Change, ChangeKind, TransferOffer
@@ -63,20 +61,6 @@ def refuse_mirrored(tx: WriteSession, name: str) -> None:
         )
 
 
-def parse_new_name(raw: Any) -> str:
-    """The ``newName`` of a rename or transfer body, checked by the name rules."""
-    value = raw.get("newName") if isinstance(raw, dict) else None
-    if not isinstance(value, str):
-        raise InvalidInputError(
-            "newName is required: the name to move the server to",
-            [Problem("newName", 'give the new name, e.g. {"newName": "com.example/weather"}')],
-        )
-    problems = name_problems(value, "newName")
-    if problems:
-        raise InvalidInputError(f"Invalid newName: {problems[0].message}", problems)
-    return value
-
-
 def _may_move(principal: Principal, name: str) -> bool:
     return has_any(principal.permissions, _MOVERS, name)
 
@@ -97,8 +81,8 @@ class RenameService:
         self._cool_off = cool_off
         self._offer_ttl = offer_ttl
 
-    def rename(self, name: str, raw: Any, principal: Principal) -> VersionView:
-        new_name = parse_new_name(raw)
+    def rename(self, name: str, move: MoveCommand, principal: Principal) -> VersionView:
+        new_name = move.new_name
         if not _may_move(principal, name):
             raise PermissionDeniedError(f"You do not have permission to rename {name!r}")
         if not _may_move(principal, new_name):
@@ -112,8 +96,8 @@ class RenameService:
             server_id = self._server_of(tx, name)
             return self._move(tx, server_id, name, new_name, principal, self._clock())
 
-    def offer(self, name: str, raw: Any, principal: Principal) -> TransferOffer:
-        new_name = parse_new_name(raw)
+    def offer(self, name: str, move: MoveCommand, principal: Principal) -> TransferOffer:
+        new_name = move.new_name
         if not _may_move(principal, name):
             raise PermissionDeniedError(f"You do not have permission to transfer {name!r}")
         now = self._clock()
@@ -245,7 +229,7 @@ def move_server(
     renamed documents (a mirror takes its upstream's)."""
     views = tx.versions.of_server(server_id)
     if previous is None:
-        previous = [*_names(views[0].previous_names if views else None), name]
+        previous = [*(views[0].previous_names if views else ()), name]
         # The server takes its name back: it is no longer a previous one.
         previous = [n for n in previous if n != new_name]
     given = bodies or {}
@@ -268,10 +252,6 @@ def move_server(
                 _detail(**{wire.PREVIOUS_NAME: name}),
             )
         )
-
-
-def _names(raw: str | None) -> list[str]:
-    return list(orjson.loads(raw)) if raw else []
 
 
 def _renamed_body(body: str, new_name: str) -> str:

@@ -8,20 +8,17 @@ at once. :func:`dialect_of` is the only place that looks at the engine's name.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import re
 import sqlite3
 import threading
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -40,6 +37,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.type_api import TypeEngine
 
+from registrum.core.status import STATUS_OF
 from registrum.core.wire import VersionView
 
 Rows = Callable[[str, dict[str, Any]], list[Any]]
@@ -112,6 +110,28 @@ def _sqlite_bool(value: bool | None) -> int | None:
 _sqlite_time: Final = datetime.fromisoformat  # stored as SQLAlchemy writes it: ISO 8601
 
 
+def stored_view(row: Sequence[Any]) -> VersionView:
+    """A version row (the VIEW_COLUMNS of storage/versions.py) whose values came through
+    SQLAlchemy's types, or from a driver that returns them as Python values already."""
+    return VersionView(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        STATUS_OF[row[5]],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+    )
+
+
 def _sqlite_view(row: Sequence[Any]) -> VersionView:
     return VersionView(
         row[0],
@@ -119,7 +139,7 @@ def _sqlite_view(row: Sequence[Any]) -> VersionView:
         row[2],
         row[3],
         row[4],
-        row[5],
+        STATUS_OF[row[5]],
         row[6],
         _sqlite_time(row[7]),
         _sqlite_time(row[8]),
@@ -154,6 +174,14 @@ def sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database).expanduser().absolute()
+
+
+class AsyncScalar(Protocol):
+    """Reads one number without blocking the event loop."""
+
+    async def __call__(self, sql: str) -> int: ...
+
+    def close(self) -> None: ...
 
 
 class Dialect:
@@ -228,7 +256,7 @@ class Dialect:
         return head
 
     def view(self, row: Sequence[Any]) -> VersionView:
-        return VersionView(*row)
+        return stored_view(row)
 
     def time_value(self, value: Any) -> datetime:
         """A timestamp column's value, as the driver returns it, as a datetime."""
@@ -439,65 +467,15 @@ class Postgres(Dialect):
         )
 
     def async_reader(self, engine: Engine) -> AsyncScalar | None:
-        return AsyncScalar(engine)
+        from registrum.storage.async_reads import PostgresScalar
+
+        return PostgresScalar(engine)
 
     def search(self, term: str, params: dict[str, Any], rows: Rows) -> str:
         params["pattern"] = like_pattern(term.lower())
         # ILIKE folds the ASCII of names (the name rules allow nothing else); descriptions
         # are folded already. Both are served by trigram GIN indexes.
         return _SUBSTRING.format(like="ILIKE")
-
-
-class AsyncScalar:
-    """One PostgreSQL connection per event loop, on psycopg's async interface, for
-    single-number reads (the change token, the log head)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
-            hide_password=False
-        )
-        self._conns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    async def _connection(self) -> Any:
-        import psycopg  # only a PostgreSQL store has psycopg to import
-
-        loop = asyncio.get_running_loop()
-        conn = self._conns.get(loop)
-        if conn is None or conn.closed:
-            conn = await psycopg.AsyncConnection.connect(
-                self._conninfo, autocommit=True, options="-c timezone=UTC"
-            )
-            self._conns[loop] = conn
-        return conn
-
-    async def __call__(self, sql: str) -> int:
-        """The first column of the first row of ``sql``; a connection lost since the last
-        read (a restarted server) is replaced and the read tried once more."""
-        import psycopg
-
-        for attempt in (1, 2):
-            conn = await self._connection()
-            try:
-                cursor = await conn.execute(sql)
-                row = await cursor.fetchone()
-                return int(row[0])
-            except psycopg.OperationalError:
-                if attempt == 2:
-                    raise
-                self._drop(asyncio.get_running_loop())
-        raise AssertionError("unreachable")
-
-    def _drop(self, loop: asyncio.AbstractEventLoop) -> None:
-        conn = self._conns.pop(loop, None)
-        if conn is not None:
-            with contextlib.suppress(Exception):  # being thrown away either way
-                conn.pgconn.finish()
-
-    def close(self) -> None:
-        for loop in list(self._conns):
-            self._drop(loop)
 
 
 def _named(backend: str) -> Dialect:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from registrum.core.records import StagedEntry, Upstream, UpstreamEntry
+from registrum.core.status import STATUS_OF
 from registrum.storage import bulk
 from registrum.storage.dialects import Dialect
 from registrum.storage.servers import chunks
@@ -137,7 +138,7 @@ def _entry(row: Sequence[Any]) -> UpstreamEntry:
         name=row[1],
         version=row[2],
         body=row[3],
-        status=row[4],
+        status=STATUS_OF[row[4]],
         status_message=row[5],
         published_at=row[6],
         status_changed_at=row[7],

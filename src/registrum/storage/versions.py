@@ -15,7 +15,7 @@ from registrum.core.status import Status
 from registrum.core.wire import VersionView
 from registrum.storage import bulk
 from registrum.storage.changelog import Journal, SqlChangeLog
-from registrum.storage.dialects import Dialect
+from registrum.storage.dialects import Dialect, stored_view
 from registrum.storage.servers import chunks
 from registrum.storage.tables import remote_urls, search_index, server_versions
 
@@ -148,7 +148,7 @@ class SqlVersions:
 
     def _first(self, stmt: Any, **params: Any) -> VersionView | None:
         row = self._conn.execute(stmt, params).first()
-        return VersionView(*row) if row is not None else None
+        return stored_view(row) if row is not None else None
 
     def count(self, server_id: str) -> int:
         return int(self._conn.execute(_COUNT, {"server_id": server_id}).scalar_one())
@@ -161,7 +161,7 @@ class SqlVersions:
 
     def of_server(self, server_id: str) -> list[VersionView]:
         rows = self._conn.execute(_OF_SERVER, {"server_id": server_id}).all()
-        return [VersionView(*r) for r in rows]
+        return [stored_view(r) for r in rows]
 
     def id_in_use(self, version_id: str) -> bool:
         return self._conn.execute(_VERSION_ID_USED, {"id": version_id}).first() is not None

@@ -69,7 +69,7 @@ def entry_of(item: Any, key: str | None = None, seq: int | None = None) -> Upstr
         name=taken.name,
         version=taken.version,
         body=taken.body,
-        status=served.status.value,
+        status=served.status,
         status_message=served.status_message,
         published_at=published,
         status_changed_at=served.status_changed_at or published,
@@ -177,8 +177,8 @@ class FeedReader(_Http):
             if streaming:
                 ahead = (since + FEED_PAGE, pool.submit(fetch, since + FEED_PAGE))
             page = self.decode(url, content)
-            changes = page.get("changes") if isinstance(page, dict) else None
-            metadata = page.get("metadata") if isinstance(page, dict) else None
+            changes = page.get(wire.CHANGES) if isinstance(page, dict) else None
+            metadata = page.get(wire.METADATA) if isinstance(page, dict) else None
             if not isinstance(changes, list) or not isinstance(metadata, dict):
                 raise UpstreamSyncError(f"upstream {self.upstream.name!r}: not a change feed")
             if not changes:
@@ -186,19 +186,19 @@ class FeedReader(_Http):
             latest: dict[str, UpstreamEntry] = {}  # by key: the last state in this page wins
             refused: list[str] = []
             for change in changes:
-                if not isinstance(change, dict) or change.get("server") is None:
+                if not isinstance(change, dict) or change.get(wire.SERVER) is None:
                     continue  # a server-level entry (a transfer offer): nothing to stage
-                key = change.get("versionId")
-                seq = change.get("seq") if isinstance(change.get("seq"), int) else None
-                entry = entry_of(change["server"], key if isinstance(key, str) else None, seq)
+                key = change.get(wire.VERSION_ID)
+                seq = change.get(wire.SEQ) if isinstance(change.get(wire.SEQ), int) else None
+                entry = entry_of(change[wire.SERVER], key if isinstance(key, str) else None, seq)
                 if isinstance(entry, Refusal):
                     refused.append(_refusal(f"change {seq}", entry))
                 else:
                     latest[entry.key] = entry
-            following = int(metadata.get("nextSince", since))
+            following = int(metadata.get(wire.NEXT_SINCE, since))
             streaming = len(changes) == FEED_PAGE and following == since + FEED_PAGE
             since = following
-            head = metadata.get("head")
+            head = metadata.get(wire.HEAD)
             yield UpstreamBatch(
                 list(latest.values()),
                 [],
@@ -234,13 +234,13 @@ class OfficialReader(_Http):
 
     def _page(self, url: str, params: dict[str, Any]) -> tuple[list[Any], str | None]:
         body = self.get_json(url, params)
-        items = body.get("servers") if isinstance(body, dict) else None
+        items = body.get(wire.SERVERS) if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise UpstreamSyncError(
                 f"upstream {self.upstream.name!r}: {url} did not answer a server list"
             )
-        metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-        cursor = metadata.get("nextCursor") if isinstance(metadata, dict) else None
+        metadata = body.get(wire.METADATA) if isinstance(body.get(wire.METADATA), dict) else {}
+        cursor = metadata.get(wire.NEXT_CURSOR) if isinstance(metadata, dict) else None
         return items, cursor if isinstance(cursor, str) and cursor else None
 
     def _walk(self, url: str, checkpoint: Mapping[str, Any]) -> Iterator[UpstreamBatch]:
@@ -335,7 +335,7 @@ class FileReader(_Http):
             raise UpstreamSyncError(
                 f"upstream {self.upstream.name!r}: not valid JSON ({exc})"
             ) from exc
-        items = data.get("servers") if isinstance(data, dict) else data
+        items = data.get(wire.SERVERS) if isinstance(data, dict) else data
         if not isinstance(items, list):
             raise UpstreamSyncError(
                 f"upstream {self.upstream.name!r}: expected a JSON array of server entries"
@@ -362,10 +362,10 @@ def detect_kind(url: str, client: httpx.Client | None = None) -> str:
     try:
         try:
             response = probe.http.get(api_root(url) + _FEED, params={"limit": 1})
-            if response.status_code == 200 and "changes" in response.json():
+            if response.status_code == 200 and wire.CHANGES in response.json():
                 return "registrum"
             response = probe.http.get(api_root(url) + "/servers", params={"limit": 1})
-            if response.status_code == 200 and "servers" in response.json():
+            if response.status_code == 200 and wire.SERVERS in response.json():
                 return "official"
         except (httpx.HTTPError, ValueError) as exc:
             raise UpstreamSyncError(f"{url}: cannot reach it to see what it is ({exc})") from exc

@@ -27,8 +27,8 @@ from registrum.verifiers.fields import (
     require_version,
     version_missing,
 )
+from registrum.verifiers.package_sources import EntryKind, PackageSources
 from registrum.verifiers.readme import require_readme_marker
-from registrum.verifiers.upstreams import EntryKind, Upstreams
 
 JSON: Final = "application/json"
 
@@ -40,17 +40,17 @@ class CargoVerifier:
     registry_type: ClassVar[str] = "cargo"
     entries: ClassVar[EntryKind] = "base-url"
 
-    def __init__(self, upstreams: Upstreams, fetcher: Fetcher) -> None:
-        self._upstreams = upstreams
+    def __init__(self, sources: PackageSources, fetcher: Fetcher) -> None:
+        self._sources = sources
         self._fetcher = fetcher
 
     def verify(self, package: Package, server_name: str) -> None:
         version = require_version(package, "Cargo")
         forbid(package, "Cargo", "fileSha256")
-        upstream = self._upstreams.by_base_url(package.registry_base_url)
-        what = f"the Cargo registry at {upstream.named}"
+        source = self._sources.by_base_url(package.registry_base_url)
+        what = f"the Cargo registry at {source.named}"
         ident = package.identifier
-        base = f"{upstream.fetch}/api/v1/crates/{quote(ident, safe='')}"
+        base = f"{source.fetch}/api/v1/crates/{quote(ident, safe='')}"
         version_url = f"{base}/{quote(version, safe='')}"
         answer = self._fetcher.get(version_url, what=what, accept=JSON)
         if answer.status == 404:

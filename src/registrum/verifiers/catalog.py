@@ -7,7 +7,7 @@ for its registry type, and looks like this::
         registry_type = "npm"        # the server.json registryType it checks
         entries: EntryKind = "base-url"   # what its setting lists: base URLs or hosts
 
-        def __init__(self, upstreams: Upstreams, fetcher: Fetcher) -> None: ...
+        def __init__(self, sources: PackageSources, fetcher: Fetcher) -> None: ...
         def verify(self, package: Package, server_name: str) -> None: ...
 
 Every installed type gets a verifier, configured or not: an unconfigured one refuses its
@@ -30,7 +30,12 @@ from registrum.verifiers.fetching import (
     DEFAULT_TIMEOUT,
     Fetcher,
 )
-from registrum.verifiers.upstreams import EntryKind, Upstreams, parse_entries, setting_name
+from registrum.verifiers.package_sources import (
+    EntryKind,
+    PackageSources,
+    parse_entries,
+    setting_name,
+)
 
 ENTRY_POINT_GROUP: Final = "registrum.verifiers"
 
@@ -39,7 +44,7 @@ class VerifierClass(Protocol):
     registry_type: ClassVar[str]
     entries: ClassVar[EntryKind]
 
-    def __call__(self, upstreams: Upstreams, fetcher: Fetcher) -> PackageVerifier: ...
+    def __call__(self, sources: PackageSources, fetcher: Fetcher) -> PackageVerifier: ...
 
 
 class ConfigurationError(Exception):
@@ -80,8 +85,8 @@ def installed() -> dict[str, VerifierClass]:
     return found
 
 
-def upstreams(config: VerificationConfig) -> dict[str, tuple[VerifierClass, Upstreams]]:
-    """Every installed verifier class with its parsed upstreams; a bad setting raises
+def package_sources(config: VerificationConfig) -> dict[str, tuple[VerifierClass, PackageSources]]:
+    """Every installed verifier class with its parsed package sources; a bad setting raises
     :class:`ConfigurationError` naming it."""
     classes = installed()
     unknown = sorted(set(config.registry_urls) - set(classes))
@@ -90,7 +95,7 @@ def upstreams(config: VerificationConfig) -> dict[str, tuple[VerifierClass, Upst
             f"{setting_name(unknown[0])} is set, but no verifier for the package type "
             f"{unknown[0]!r} is installed (installed: {', '.join(sorted(classes)) or 'none'})"
         )
-    found: dict[str, tuple[VerifierClass, Upstreams]] = {}
+    found: dict[str, tuple[VerifierClass, PackageSources]] = {}
     for registry_type, cls in classes.items():
         raw = config.registry_urls.get(registry_type, "")
         try:
@@ -99,14 +104,16 @@ def upstreams(config: VerificationConfig) -> dict[str, tuple[VerifierClass, Upst
             raise ConfigurationError(f"{setting_name(registry_type)}={raw!r}: {exc}") from None
         found[registry_type] = (
             cls,
-            Upstreams(registry_type, cls.entries, entries, trust_documents=config.trust_documents),
+            PackageSources(
+                registry_type, cls.entries, entries, trust_documents=config.trust_documents
+            ),
         )
     return found
 
 
 def build(config: VerificationConfig) -> tuple[dict[str, PackageVerifier], Fetcher]:
     """A verifier for every installed type, and the fetcher they share (close it when done)."""
-    parsed = upstreams(config)
+    parsed = package_sources(config)
     fetcher = Fetcher(
         timeout=config.timeout,
         host_timeouts=config.host_timeouts,

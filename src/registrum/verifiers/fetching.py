@@ -140,7 +140,8 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         max_bytes: int | None = None,
     ) -> Answer:
-        """GET ``url``; ``what`` names the upstream in messages ("the npm registry at ...")."""
+        """GET ``url``; ``what`` names the package registry in messages ("the npm registry at
+        ...")."""
         cap = max_bytes or self.max_response_bytes
         sent = dict(headers or {})
         if accept:
@@ -177,7 +178,7 @@ class Fetcher:
     ) -> Iterator[tuple[httpx.Response, float]]:
         """Send the request; a 429/5xx, a timeout or an unreachable host raises. The answer
         must be complete by the deadline (``stretch`` request-times), so a trickling
-        upstream cannot hold a worker thread for long."""
+        package registry cannot hold a worker thread for long."""
         seconds = self.timeout_for(url)
         deadline = time.monotonic() + seconds * stretch
         try:

@@ -18,15 +18,15 @@ from urllib.parse import urlsplit
 from registrum.core.server_json import Package
 from registrum.verifiers.fetching import Fetcher
 from registrum.verifiers.fields import forbid, refuse
-from registrum.verifiers.upstreams import EntryKind, Upstreams
+from registrum.verifiers.package_sources import EntryKind, PackageSources
 
 
 class McpbVerifier:
     registry_type: ClassVar[str] = "mcpb"
     entries: ClassVar[EntryKind] = "host"
 
-    def __init__(self, upstreams: Upstreams, fetcher: Fetcher) -> None:
-        self._upstreams = upstreams
+    def __init__(self, sources: PackageSources, fetcher: Fetcher) -> None:
+        self._sources = sources
         self._fetcher = fetcher
 
     def verify(self, package: Package, server_name: str) -> None:
@@ -51,7 +51,7 @@ class McpbVerifier:
         if "mcp" not in url.lower():
             # The official registry's rule; keeps arbitrary files out of the registry.
             raise refuse("identifier", f"MCPB package URL must contain 'mcp': {url}", url)
-        _, base = self._upstreams.by_host(parts.hostname, "identifier", url)
+        _, base = self._sources.by_host(parts.hostname, "identifier", url)
         target = base + parts.path + (f"?{parts.query}" if parts.query else "")
         what = f"the release host {parts.hostname}"
         got = self._fetcher.download_sha256(target, what=what)

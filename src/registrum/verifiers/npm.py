@@ -21,7 +21,7 @@ from registrum.verifiers.fields import (
     require_version,
     version_missing,
 )
-from registrum.verifiers.upstreams import EntryKind, Upstreams
+from registrum.verifiers.package_sources import EntryKind, PackageSources
 
 ABBREVIATED: Final = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
 
@@ -38,17 +38,17 @@ class NpmVerifier:
     registry_type: ClassVar[str] = "npm"
     entries: ClassVar[EntryKind] = "base-url"
 
-    def __init__(self, upstreams: Upstreams, fetcher: Fetcher) -> None:
-        self._upstreams = upstreams
+    def __init__(self, sources: PackageSources, fetcher: Fetcher) -> None:
+        self._sources = sources
         self._fetcher = fetcher
 
     def verify(self, package: Package, server_name: str) -> None:
         version = require_version(package, "NPM")
         forbid(package, "NPM", "fileSha256")
-        upstream = self._upstreams.by_base_url(package.registry_base_url)
-        what = f"the npm registry at {upstream.named}"
+        source = self._sources.by_base_url(package.registry_base_url)
+        what = f"the npm registry at {source.named}"
         ident = package.identifier
-        base = f"{upstream.fetch}/{_escape(ident)}"
+        base = f"{source.fetch}/{_escape(ident)}"
         answer = self._fetcher.get(f"{base}/{quote(version, safe='')}", what=what)
         if answer.status == 404:
             document = self._from_packument(base, ident, version, what)

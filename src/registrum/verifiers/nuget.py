@@ -29,8 +29,8 @@ from registrum.verifiers.fields import (
     require_version,
     version_missing,
 )
+from registrum.verifiers.package_sources import EntryKind, PackageSources
 from registrum.verifiers.readme import require_readme_marker
-from registrum.verifiers.upstreams import EntryKind, Upstreams
 
 README_RESOURCE: Final = "ReadmeUriTemplate/6.13.0"
 PACKAGES_RESOURCE: Final = "PackageBaseAddress/3.0.0"
@@ -44,8 +44,8 @@ class NuGetVerifier:
     registry_type: ClassVar[str] = "nuget"
     entries: ClassVar[EntryKind] = "base-url"
 
-    def __init__(self, upstreams: Upstreams, fetcher: Fetcher) -> None:
-        self._upstreams = upstreams
+    def __init__(self, sources: PackageSources, fetcher: Fetcher) -> None:
+        self._sources = sources
         self._fetcher = fetcher
         self._lock = threading.Lock()
         # fetch URL of a service index -> (when it was read, its resources by @type)
@@ -54,10 +54,10 @@ class NuGetVerifier:
     def verify(self, package: Package, server_name: str) -> None:
         version = require_version(package, "NuGet")
         forbid(package, "NuGet", "fileSha256")
-        upstream = self._upstreams.by_base_url(package.registry_base_url)
-        what = f"the NuGet registry at {upstream.named}"
+        source = self._sources.by_base_url(package.registry_base_url)
+        what = f"the NuGet registry at {source.named}"
         ident = package.identifier
-        resources = self._resources(upstream.fetch, what)
+        resources = self._resources(source.fetch, what)
         lower_id = ident.lower()
         lower_version = version.partition("+")[0].lower()
         url = (

@@ -29,7 +29,7 @@ from registrum.core.ownership import OCI_NAME_LABEL
 from registrum.core.server_json import Package
 from registrum.verifiers.fetching import Answer, Fetcher
 from registrum.verifiers.fields import forbid, refuse
-from registrum.verifiers.upstreams import EntryKind, Upstreams
+from registrum.verifiers.package_sources import EntryKind, PackageSources
 
 OCI_INDEX: Final = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST: Final = "application/vnd.oci.image.manifest.v1+json"
@@ -95,8 +95,8 @@ class OciVerifier:
     registry_type: ClassVar[str] = "oci"
     entries: ClassVar[EntryKind] = "host"
 
-    def __init__(self, upstreams: Upstreams, fetcher: Fetcher) -> None:
-        self._upstreams = upstreams
+    def __init__(self, sources: PackageSources, fetcher: Fetcher) -> None:
+        self._sources = sources
         self._fetcher = fetcher
 
     def verify(self, package: Package, server_name: str) -> None:
@@ -128,7 +128,7 @@ class OciVerifier:
         repository = ref.path
         if ref.host is None and "/" not in repository:
             repository = f"library/{repository}"  # Docker's normalisation: image -> library/image
-        _, fetch = self._upstreams.by_host(host, "identifier", ident)
+        _, fetch = self._sources.by_host(host, "identifier", ident)
         pull = _Pull(self._fetcher, fetch, repository, ident, f"the OCI registry {host.lower()}")
         config = pull.image_config(ref, reference)
         settings = config.get("config") if isinstance(config, dict) else None
@@ -152,16 +152,16 @@ class OciVerifier:
             )
 
     def _default_host(self, ident: str) -> str:
-        default = self._upstreams.default_host()
+        default = self._sources.default_host()
         if default is not None:
             return default
-        if not self._upstreams.entries and not self._upstreams.trust_documents:
+        if not self._sources.entries and not self._sources.trust_documents:
             # Nothing configured at all: the message every unconfigured type gives.
-            self._upstreams.by_host("", "identifier", ident)
+            self._sources.by_host("", "identifier", ident)
         raise refuse(
             "identifier",
             f"OCI image '{ident}' names no registry host, and no default OCI registry is "
-            f"configured ({self._upstreams.setting} lists none, or only wildcards): write "
+            f"configured ({self._sources.setting} lists none, or only wildcards): write "
             f"the registry host into 'identifier', e.g. {EXAMPLE}",
             ident,
         )

@@ -23,8 +23,8 @@ from registrum.verifiers.fields import (
     require_version,
     version_missing,
 )
+from registrum.verifiers.package_sources import EntryKind, PackageSources
 from registrum.verifiers.readme import require_readme_marker
-from registrum.verifiers.upstreams import EntryKind, Upstreams
 
 LABEL: Final = "PyPI package"
 
@@ -33,17 +33,17 @@ class PyPiVerifier:
     registry_type: ClassVar[str] = "pypi"
     entries: ClassVar[EntryKind] = "base-url"
 
-    def __init__(self, upstreams: Upstreams, fetcher: Fetcher) -> None:
-        self._upstreams = upstreams
+    def __init__(self, sources: PackageSources, fetcher: Fetcher) -> None:
+        self._sources = sources
         self._fetcher = fetcher
 
     def verify(self, package: Package, server_name: str) -> None:
         version = require_version(package, "PyPI")
         forbid(package, "PyPI", "fileSha256")
-        upstream = self._upstreams.by_base_url(package.registry_base_url)
-        what = f"the PyPI registry at {upstream.named}"
+        source = self._sources.by_base_url(package.registry_base_url)
+        what = f"the PyPI registry at {source.named}"
         ident = package.identifier
-        base = f"{upstream.fetch}/pypi/{quote(ident, safe='')}"
+        base = f"{source.fetch}/pypi/{quote(ident, safe='')}"
         answer = self._fetcher.get(f"{base}/{quote(version, safe='')}/json", what=what)
         if answer.status == 404:
             self._missing(base, ident, version, what)

@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from registrum.core import wire
+from registrum.core.status import Status
 from registrum.core.wire import (
     VersionView,
     dumps,
@@ -41,7 +42,7 @@ def view(**changes: Any) -> VersionView:
         name="io.github.alice/weather",
         version="1.0.0",
         body='{"name":"io.github.alice/weather","version":"1.0.0"}',
-        status="active",
+        status=Status.ACTIVE,
         status_message=None,
         status_changed_at=CHANGED,
         published_at=PUBLISHED,
@@ -65,7 +66,7 @@ def test_official_meta_without_message() -> None:
 
 @pytest.mark.parametrize("message", ["use 2.0.0", ""])
 def test_official_meta_with_message(message: str) -> None:
-    meta = official_meta(view(status="deprecated", status_message=message, is_latest=False))
+    meta = official_meta(view(status=Status.DEPRECATED, status_message=message, is_latest=False))
     assert meta["statusMessage"] == message
     assert meta["status"] == "deprecated"
     assert meta["isLatest"] is False
@@ -102,7 +103,7 @@ def test_server_response_bytes_shape() -> None:
 
 
 def test_previous_names_are_spliced_in_when_there_are_some() -> None:
-    renamed = view(seq=7, previous_names='["io.github.alice/old","io.github.alice/older"]')
+    renamed = view(seq=7, previous_names_json='["io.github.alice/old","io.github.alice/older"]')
     meta = orjson.loads(server_response_bytes(renamed))["_meta"][wire.REGISTRUM_META]
     assert meta == {
         "serverId": "srv-1",
@@ -116,7 +117,7 @@ def test_status_message_on_the_wire_only_when_set() -> None:
     without = orjson.loads(server_response_bytes(view()))
     assert "statusMessage" not in without["_meta"][wire.OFFICIAL_META]
     with_message = orjson.loads(
-        server_response_bytes(view(status="deleted", status_message="gone"))
+        server_response_bytes(view(status=Status.DELETED, status_message="gone"))
     )
     official = with_message["_meta"][wire.OFFICIAL_META]
     assert official["statusMessage"] == "gone"
@@ -193,7 +194,7 @@ def test_empty_list() -> None:
 
 
 def test_list_items_match_single_responses() -> None:
-    views = [view(body=ODD_BODY), view(status="deprecated", status_message="m")]
+    views = [view(body=ODD_BODY), view(status=Status.DEPRECATED, status_message="m")]
     listed = server_list_bytes(views, None)
     for v in views:
         assert server_response_bytes(v) in listed
@@ -216,3 +217,33 @@ def test_token_bytes() -> None:
 
 def test_dumps_is_compact() -> None:
     assert dumps({"a": [1, 2], "b": None}) == b'{"a":[1,2],"b":null}'
+
+
+def test_previous_names_are_served_as_stored_and_parsed_on_demand() -> None:
+    # A rename here stores them json.dumps-spaced: the served bytes keep that spelling.
+    stored = '["io.github.alice/old", "io.github.alice/older"]'
+    renamed = view(previous_names_json=stored)
+    assert b'"previousNames":' + stored.encode() in server_response_bytes(renamed)
+    assert renamed.previous_names == ("io.github.alice/old", "io.github.alice/older")
+    assert view().previous_names == ()
+
+
+def test_a_deleted_version_in_the_feed_is_a_tombstone() -> None:
+    entry = dataclasses.make_dataclass(
+        "Entry",
+        ["seq", "kind", "at", "server_id", "version_id", "name", "version", "detail", "view"],
+    )
+    gone = entry(
+        1,
+        "status-changed",
+        UPDATED,
+        "srv-1",
+        "ver-1",
+        "n",
+        "1.0.0",
+        "{}",
+        view(status=Status.DELETED),
+    )
+    kept = entry(2, "status-changed", UPDATED, "srv-1", "ver-1", "n", "1.0.0", "{}", view())
+    assert wire.change_entry(gone)[wire.TOMBSTONE] is True
+    assert wire.TOMBSTONE not in wire.change_entry(kept)

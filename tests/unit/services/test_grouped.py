@@ -7,12 +7,13 @@ from datetime import datetime
 
 from registrum.core.ports import UpstreamBatch
 from registrum.core.records import UpstreamEntry
+from registrum.core.status import Status
 from registrum.services.upstream_batches import grouped
 
 
 def entry(key: str) -> UpstreamEntry:
     at = datetime(2026, 1, 1)
-    return UpstreamEntry(key, "com.example/x", key, "{}", "active", None, at, at, None, None)
+    return UpstreamEntry(key, "com.example/x", key, "{}", Status.ACTIVE, None, at, at, None, None)
 
 
 def batch(n: int, entries: int, removed: int = 0) -> UpstreamBatch:

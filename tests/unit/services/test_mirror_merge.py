@@ -10,6 +10,7 @@ import pytest
 
 from registrum.core.policy import Policy
 from registrum.core.records import ChangeKind, Upstream, UpstreamEntry
+from registrum.core.status import Status
 from registrum.services.mirror import MirrorService
 from registrum.services.publish import PublishService
 from tests.factories import server_json
@@ -20,7 +21,9 @@ AT = datetime(2026, 1, 1)
 SERVER_ID = "11111111-1111-4111-8111-111111111111"
 
 
-def entry(version: str, *, name: str = NAME, status: str = "active", **members) -> UpstreamEntry:
+def entry(
+    version: str, *, name: str = NAME, status: Status = Status.ACTIVE, **members
+) -> UpstreamEntry:
     body = orjson.dumps(server_json(name, version)).decode()
     return UpstreamEntry(
         key=f"{name}@{version}",
@@ -111,7 +114,7 @@ def test_an_upstream_status_change_is_followed(mirror, store):
     add_upstream(store, "up")
     stage(store, "up", entry("1.0.0"))
     mirror.merge_pending()
-    stage(store, "up", entry("1.0.0", status="deprecated"))
+    stage(store, "up", entry("1.0.0", status=Status.DEPRECATED))
     assert mirror.merge_pending() == 1
     assert served(store)["1.0.0"].status == "deprecated"
 

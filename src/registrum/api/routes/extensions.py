@@ -10,10 +10,10 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from registrum.api.bodies import in_thread, read_json
+from registrum.api.commands import move_command
 from registrum.api.context import Caller, Context, decode_segment, query_text
 from registrum.api.openapi import SECURED, responses
 from registrum.core import wire
-from registrum.core.status import Status
 from registrum.services.query import DEFAULT_CHANGES, MAX_CHANGES
 
 router = APIRouter()
@@ -23,11 +23,11 @@ X = "/x/io.registrum"
 MAX_SEQ: Final = 2**63 - 1
 _JSON = "application/json"
 
-ServerId = Annotated[str, Path(alias="serverId", description="A server's stable id")]
+ServerId = Annotated[str, Path(alias=wire.SERVER_ID, description="A server's stable id")]
 ServerName = Annotated[
     str, Path(alias="serverName", description='URL-encoded server name ("com.example%2Fx")')
 ]
-OfferId = Annotated[str, Path(alias="offerId", description="A transfer offer's id")]
+OfferId = Annotated[str, Path(alias=wire.OFFER_ID, description="A transfer offer's id")]
 IncludeDeleted = Annotated[bool | None, Query(description="Include deleted versions")]
 _RENAME_BODY = {
     **SECURED,
@@ -37,8 +37,8 @@ _RENAME_BODY = {
             _JSON: {
                 "schema": {
                     "type": "object",
-                    "required": ["newName"],
-                    "properties": {"newName": {"type": "string"}},
+                    "required": [wire.NEW_NAME],
+                    "properties": {wire.NEW_NAME: {"type": "string"}},
                 }
             }
         },
@@ -48,17 +48,25 @@ _RENAME_BODY = {
 
 _OFFER_SCHEMA = {
     "type": "object",
-    "required": ["id", "serverId", "name", "newName", "offeredBy", "createdAt", "expiresAt"],
+    "required": [
+        wire.ID,
+        wire.SERVER_ID,
+        wire.NAME,
+        wire.NEW_NAME,
+        wire.OFFERED_BY,
+        wire.CREATED_AT,
+        wire.EXPIRES_AT_CAMEL,
+    ],
     "properties": {
-        "id": {"type": "string", "description": "The offer's id, for .../transfers/{id}"},
-        "serverId": {"type": "string"},
-        "name": {"type": "string", "description": "The server's name now"},
-        "newName": {"type": "string", "description": "The name it moves to on acceptance"},
-        "offeredBy": {"type": "string"},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "expiresAt": {"type": "string", "format": "date-time"},
-        "acceptedAt": {"type": "string", "format": "date-time"},
-        "acceptedBy": {"type": "string"},
+        wire.ID: {"type": "string", "description": "The offer's id, for .../transfers/{id}"},
+        wire.SERVER_ID: {"type": "string"},
+        wire.NAME: {"type": "string", "description": "The server's name now"},
+        wire.NEW_NAME: {"type": "string", "description": "The name it moves to on acceptance"},
+        wire.OFFERED_BY: {"type": "string"},
+        wire.CREATED_AT: {"type": "string", "format": "date-time"},
+        wire.EXPIRES_AT_CAMEL: {"type": "string", "format": "date-time"},
+        wire.ACCEPTED_AT: {"type": "string", "format": "date-time"},
+        wire.ACCEPTED_BY: {"type": "string"},
     },
 }
 
@@ -96,9 +104,7 @@ async def changes(
     ] = DEFAULT_CHANGES,
 ) -> Response:
     page = await ctx.read(ctx.query.changes, since, limit)
-    return _json(
-        wire.change_feed_bytes(page.entries, page.head, page.next_since, Status.DELETED.value)
-    )
+    return _json(wire.change_feed_bytes(page.entries, page.head, page.next_since))
 
 
 @router.get(
@@ -149,8 +155,8 @@ async def rename(
     request: Request, ctx: Context, caller: Caller, server_name: ServerName
 ) -> Response:
     name = decode_segment(server_name, "serverName")
-    raw = await read_json(request)
-    view = await in_thread(ctx.renames.rename, name, raw, caller)
+    move = move_command(await read_json(request))
+    view = await in_thread(ctx.renames.rename, name, move, caller)
     return _json(wire.server_response_bytes(view))
 
 
@@ -170,8 +176,8 @@ async def transfer_offer(
     request: Request, ctx: Context, caller: Caller, server_name: ServerName
 ) -> Response:
     name = decode_segment(server_name, "serverName")
-    raw = await read_json(request)
-    offer = await in_thread(ctx.renames.offer, name, raw, caller)
+    move = move_command(await read_json(request))
+    offer = await in_thread(ctx.renames.offer, name, move, caller)
     return _json(wire.offer_bytes(offer), status=201)
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from registrum.api.bodies import in_thread, read_json
+from registrum.api.commands import DELETE, status_command
 from registrum.api.context import ApiContext, Caller, Context, decode_segment, query_text
 from registrum.api.openapi import SECURED, body_schema, responses
 from registrum.core import wire
@@ -243,9 +244,7 @@ async def delete_version(
 ) -> Response:
     name = decode_segment(server_name, "serverName")
     ver = decode_segment(version, "version")
-    view = await in_thread(
-        ctx.moderation.set_version_status, name, ver, {"status": "deleted"}, caller
-    )
+    view = await in_thread(ctx.moderation.set_version_status, name, ver, DELETE, caller)
     return _json(wire.server_response_bytes(view))
 
 
@@ -264,8 +263,8 @@ async def set_version_status(
 ) -> Response:
     name = decode_segment(server_name, "serverName")
     ver = decode_segment(version, "version")
-    raw = await read_json(request)
-    view = await in_thread(ctx.moderation.set_version_status, name, ver, raw, caller)
+    change = status_command(await read_json(request))
+    view = await in_thread(ctx.moderation.set_version_status, name, ver, change, caller)
     return _json(wire.server_response_bytes(view))
 
 
@@ -283,6 +282,6 @@ async def set_all_status(
     request: Request, ctx: Context, caller: Caller, server_name: ServerName
 ) -> Response:
     name = decode_segment(server_name, "serverName")
-    raw = await read_json(request)
-    result = await in_thread(ctx.moderation.set_all_status, name, raw, caller)
+    change = status_command(await read_json(request))
+    result = await in_thread(ctx.moderation.set_all_status, name, change, caller)
     return _json(wire.status_all_bytes(result.updated_count, result.versions))

@@ -72,7 +72,10 @@ def _base_url(value: str, what: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Upstream:
+class PackageSource:
+    """One configured package registry that verifiers check packages against (not a registry
+    this one mirrors: that is ``core.records.Upstream``)."""
+
     named: str  # as documents name it: a base URL, or a host (pattern)
     fetch: str  # the base URL requests go to, without a trailing slash
 
@@ -88,9 +91,9 @@ class Upstream:
         return self.fetch
 
 
-def parse_entries(registry_type: str, kind: EntryKind, raw: str) -> tuple[Upstream, ...]:
+def parse_entries(registry_type: str, kind: EntryKind, raw: str) -> tuple[PackageSource, ...]:
     """Parse one ``*_REGISTRY_URLS`` value; ``ValueError`` says what is wrong with it."""
-    entries: list[Upstream] = []
+    entries: list[PackageSource] = []
     for item in (part.strip() for part in raw.split(",")):
         if not item:
             continue
@@ -110,12 +113,12 @@ def parse_entries(registry_type: str, kind: EntryKind, raw: str) -> tuple[Upstre
                 raise ValueError(f"{named!r}: a wildcard host is fetched from itself; drop '='")
             named = host
             fetch = _base_url(fetch, "fetch URL") if sep else f"https://{host}"
-        entries.append(Upstream(named, fetch))
+        entries.append(PackageSource(named, fetch))
     return tuple(entries)
 
 
-class Upstreams:
-    """The configured registries of one type, and the rule for choosing among them.
+class PackageSources:
+    """The configured package registries of one type, and the rule for choosing among them.
 
     With ``trust_documents`` (the CLI's ``validate --online``, run by the publisher on their
     own document) a base URL or host the document names is used even when not configured.
@@ -125,7 +128,7 @@ class Upstreams:
         self,
         registry_type: str,
         kind: EntryKind,
-        entries: tuple[Upstream, ...] = (),
+        entries: tuple[PackageSource, ...] = (),
         *,
         trust_documents: bool = False,
     ) -> None:
@@ -154,8 +157,8 @@ class Upstreams:
             )
         return PackageOwnershipError(message, [Problem(path, message, value)])
 
-    def by_base_url(self, base_url: str | None) -> Upstream:
-        """The upstream for a package's ``registryBaseUrl`` (``None``: the default)."""
+    def by_base_url(self, base_url: str | None) -> PackageSource:
+        """The source for a package's ``registryBaseUrl`` (``None``: the default)."""
         if base_url is None:
             if not self.entries:
                 raise self._not_configured("registryType", self.registry_type)
@@ -165,7 +168,7 @@ class Upstreams:
             if entry.named == wanted:
                 return entry
         if self.trust_documents and urlsplit(wanted).scheme in ("http", "https"):
-            return Upstream(wanted, wanted)
+            return PackageSource(wanted, wanted)
         if not self.entries:
             raise self._not_configured("registryBaseUrl", base_url)
         allowed = ", ".join(e.named for e in self.entries)
@@ -182,14 +185,14 @@ class Upstreams:
                 return entry.named
         return None
 
-    def by_host(self, host: str, path: str, value: str) -> tuple[Upstream, str]:
-        """The upstream serving ``host`` and the base URL to fetch from."""
+    def by_host(self, host: str, path: str, value: str) -> tuple[PackageSource, str]:
+        """The source serving ``host`` and the base URL to fetch from."""
         host = host.lower()
         for entry in self.entries:
             if entry.matches_host(host):
                 return entry, entry.fetch_for(host)
         if self.trust_documents:
-            return Upstream(host, f"https://{host}"), f"https://{host}"
+            return PackageSource(host, f"https://{host}"), f"https://{host}"
         if not self.entries:
             raise self._not_configured(path, value)
         allowed = ", ".join(e.named for e in self.entries)

@@ -1,4 +1,4 @@
-"""Parsing MCP_REGISTRY_<TYPE>_REGISTRY_URLS and choosing an upstream for a package."""
+"""Parsing MCP_REGISTRY_<TYPE>_REGISTRY_URLS and choosing an source for a package."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import re
 import pytest
 
 from registrum.core.errors import PackageOwnershipError
-from registrum.verifiers.upstreams import (
-    Upstream,
-    Upstreams,
+from registrum.verifiers.package_sources import (
+    PackageSource,
+    PackageSources,
     parse_entries,
     registry_urls_from_env,
     setting_name,
@@ -39,8 +39,8 @@ def test_base_url_entries_normalise_and_may_name_a_mirror() -> None:
         "npm", "base-url", " https://NPM.example.com/ , https://b.example/r=http://127.0.0.1:9/m/,"
     )
     assert entries == (
-        Upstream("https://npm.example.com", "https://npm.example.com"),
-        Upstream("https://b.example/r", "http://127.0.0.1:9/m"),
+        PackageSource("https://npm.example.com", "https://npm.example.com"),
+        PackageSource("https://b.example/r", "http://127.0.0.1:9/m"),
     )
 
 
@@ -62,7 +62,7 @@ def test_bad_entries_say_what_is_wrong(kind, raw, message) -> None:
 
 
 def test_the_first_base_url_is_the_default_and_others_must_be_listed() -> None:
-    ups = Upstreams(
+    ups = PackageSources(
         "npm", "base-url", parse_entries("npm", "base-url", "https://a.example,https://b.example")
     )
     assert ups.by_base_url(None).named == "https://a.example"
@@ -75,7 +75,7 @@ def test_the_first_base_url_is_the_default_and_others_must_be_listed() -> None:
 
 
 def test_hosts_and_wildcards() -> None:
-    ups = Upstreams(
+    ups = PackageSources(
         "oci", "host", parse_entries("oci", "host", "*.pkg.example,img.example=http://127.0.0.1:5")
     )
     assert ups.default_host() == "img.example"
@@ -87,8 +87,8 @@ def test_hosts_and_wildcards() -> None:
 
 def test_nothing_configured_names_the_setting_unless_documents_are_trusted() -> None:
     with pytest.raises(PackageOwnershipError, match="MCP_REGISTRY_PYPI_REGISTRY_URLS"):
-        Upstreams("pypi", "base-url").by_base_url("https://p.example")
-    trusted = Upstreams("pypi", "base-url", trust_documents=True)
+        PackageSources("pypi", "base-url").by_base_url("https://p.example")
+    trusted = PackageSources("pypi", "base-url", trust_documents=True)
     assert trusted.by_base_url("https://p.example/").fetch == "https://p.example"
     with pytest.raises(PackageOwnershipError, match="--package-registry pypi=URL"):
         trusted.by_base_url(None)
