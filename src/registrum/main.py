@@ -6,7 +6,7 @@ import typer
 
 from registrum.cli import commands as publisher
 from registrum.cli.validate import validate
-from registrum.server import commands
+from registrum.server import commands, mirror_commands
 
 app = typer.Typer(
     name="registrum",
@@ -18,6 +18,7 @@ app = typer.Typer(
 app.command("validate")(validate)
 publisher.register(app)
 commands.register(app)
+mirror_commands.register(app)
 
 
 def run() -> None:
