@@ -113,9 +113,6 @@ class _Http:
             headers={"User-Agent": f"registrum-mirror/{__version__}"},
         )
 
-    def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self.decode(url, self.get_bytes(url, params))
-
     def get_bytes(self, url: str, params: Mapping[str, Any] | None = None) -> bytes:
         where = f"upstream {self.upstream.name!r} ({url})"
         try:
