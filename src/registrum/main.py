@@ -25,17 +25,18 @@ SERVER_EXTRA: Final = "pip install 'registrum[server]'"
 EXIT_NEEDS_SERVER: Final = 2
 
 
-def server_commands() -> ModuleType | str:
-    """The operator commands' module, or the missing package that keeps it from importing."""
+def server_commands() -> list[ModuleType] | str:
+    """The operator commands' modules, or the missing package that keeps them from
+    importing."""
     try:
-        from registrum.server import commands
+        from registrum.server import commands, mirror_commands
     except ModuleNotFoundError as exc:
         # Only a missing third-party package means "the server extra is not installed"; a
         # missing module of our own is a broken install or a bug and must show as one.
         if exc.name is None or exc.name.partition(".")[0] == "registrum":
             raise
         return exc.name.partition(".")[0]
-    return commands
+    return [commands, mirror_commands]
 
 
 def needs_server(command: str, missing: str) -> Callable[[], None]:
@@ -54,8 +55,9 @@ def needs_server(command: str, missing: str) -> Callable[[], None]:
 
 def register_operator_commands(app: typer.Typer) -> None:
     server = server_commands()
-    if isinstance(server, ModuleType):
-        server.register(app)
+    if not isinstance(server, str):
+        for module in server:
+            module.register(app)
         return
     for command in OPERATOR_COMMANDS:
         app.command(

@@ -86,6 +86,13 @@ def test_iter_servers_follows_every_cursor(client: RegistryClient, request) -> N
     latest = list(client.search(name))
     assert [shape(i) for i in latest] == [(name, "1.6.0", "active", True)]
     assert [i.version for i in client.iter_servers(search=name, version="1.3.0")] == ["1.3.0"]
+    # Raw pages: the items as served, each page's cursor, and a walk resumed from one.
+    pages = list(client.iter_server_pages(search=name, page_size=3))
+    assert [len(p.items) for p in pages] == [3, 3, 1]
+    assert [p.next_cursor is None for p in pages] == [False, False, True]
+    assert [i["server"]["version"] for p in pages for i in p.items] == paged
+    rest = client.iter_server_pages(search=name, page_size=3, cursor=pages[0].next_cursor)
+    assert [i["server"]["version"] for p in rest for i in p.items] == paged[3:]
 
 
 def test_versions_get_latest_and_include_deleted(client: RegistryClient, request) -> None:
@@ -340,6 +347,8 @@ def scenario_sync(client: RegistryClient, name: str) -> list[Any]:
     client.login_none()
     out: list[Any] = [shape(client.publish(server_json(name=name, version=v))) for v in "123"]
     out.append([shape(i) for i in client.iter_servers(search=name, page_size=1)])
+    pages = client.iter_server_pages(search=name, page_size=2)
+    out.append([[i["server"]["version"] for i in p.items] for p in pages])
     out.append(shape(client.set_status(name, "3", "deprecated", message="m")))
     out.append(client.set_all_status(name, "active").updated_count)
     out.append(shape(client.get(name)))
@@ -355,6 +364,8 @@ async def scenario_async(client: AsyncRegistryClient, name: str) -> list[Any]:
     await client.login_none()
     out: list[Any] = [shape(await client.publish(server_json(name=name, version=v))) for v in "123"]
     out.append([shape(i) async for i in client.iter_servers(search=name, page_size=1)])
+    pages = client.iter_server_pages(search=name, page_size=2)
+    out.append([[i["server"]["version"] for i in p.items] async for p in pages])
     out.append(shape(await client.set_status(name, "3", "deprecated", message="m")))
     out.append((await client.set_all_status(name, "active")).updated_count)
     out.append(shape(await client.get(name)))
@@ -385,6 +396,7 @@ def test_sync_and_async_clients_agree(base: str, request) -> None:
     assert same_name(got) == sync
     assert sync[-1] == ("NotFoundError", 404, "Server not found")
     assert sync[3] == [(sync[0][0], v, "active", v == "3") for v in "123"]
+    assert sync[4] == [["1", "2"], ["3"]]
 
 
 def test_async_client_in_process(registry: Registry, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from registrum.main import OPERATOR_COMMANDS
-from registrum.server import commands
+from registrum.server import commands, mirror_commands
 from tests.conftest import TEST_SEED
 from tests.factories import ANON, enc, server_json
 from tests.processes import serving
@@ -43,9 +43,10 @@ NO_NETWORK = (
 
 def test_the_light_install_stands_in_for_every_operator_command() -> None:
     # main.py names the operator commands a light install answers with "needs the server";
-    # a command added to registrum.server.commands must be added there too.
+    # a command added to registrum.server's command modules must be added there too.
     full = typer.Typer()
     commands.register(full)
+    mirror_commands.register(full)
     group = typer.main.get_command(full)
     assert isinstance(group, TyperGroup)
     assert sorted(group.commands) == sorted(OPERATOR_COMMANDS)

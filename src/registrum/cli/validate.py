@@ -1,16 +1,16 @@
 """``registrum validate [--online] FILE``: every problem of a server.json, with how to fix it.
 
 ``--online`` also runs the package ownership checks a registry runs at publish time, with
-the same verifiers, from the publisher's machine: each package's registry is asked whether
-the package exists and names this server. The package registries come from the same
-``MCP_REGISTRY_<TYPE>_REGISTRY_URLS`` settings a registry reads, from ``--package-registry``,
-or from the document itself (its ``registryBaseUrl``, image host or download URL).
+the same verifiers and the same fan-out (core/package_checks.py), from the publisher's
+machine: each package's registry is asked whether the package exists and names this server.
+The package registries come from the same ``MCP_REGISTRY_<TYPE>_REGISTRY_URLS`` settings a
+registry reads, from ``--package-registry``, or from the document itself (its
+``registryBaseUrl``, image host or download URL).
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -18,12 +18,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from registrum.core.errors import (
-    InvalidInputError,
-    PackageOwnershipError,
-    RegistrumError,
-    UnavailableError,
-)
+from registrum.core.errors import InvalidInputError, UnavailableError
+from registrum.core.package_checks import check_packages
 from registrum.core.server_json import Package, ServerDetail
 from registrum.core.validation import parse_json, validate_server_json
 from registrum.verifiers import catalog
@@ -85,22 +81,8 @@ def check_online(document: ServerDetail, package_registries: list[str]) -> int:
         out.print(f"[red]✗[/red] {escape(str(exc))}")
         return 2
 
-    def one(package: Package) -> RegistrumError | None:
-        verifier = verifiers.get(package.registry_type)
-        if verifier is None:
-            return PackageOwnershipError(
-                f"unsupported registry type: {package.registry_type}; known types: "
-                f"{', '.join(sorted(verifiers))}"
-            )
-        try:
-            verifier.verify(package, document.name)
-        except RegistrumError as exc:
-            return exc
-        return None
-
     try:
-        with ThreadPoolExecutor(min(len(packages), 8)) as pool:
-            outcomes = list(pool.map(one, packages))
+        outcomes = check_packages(verifiers, document.name, packages)
     finally:
         fetcher.close()
     refused = retry = 0

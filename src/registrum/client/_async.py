@@ -17,6 +17,7 @@ from registrum.client.models import (
     Change,
     ChangePage,
     Health,
+    RawServerPage,
     ServerItem,
     ServerPage,
     StatusResult,
@@ -128,6 +129,25 @@ class AsyncRegistryClient(ClientBase):
             page = await self.send(call)
             for item in page.items:
                 yield item
+            pager.advance(page)
+
+    async def iter_server_pages(
+        self,
+        *,
+        cursor: str | None = None,
+        search: str | None = None,
+        version: str | None = None,
+        updated_since: datetime | str | None = None,
+        include_deleted: bool | None = None,
+        page_size: int = calls.DEFAULT_PAGE_SIZE,
+    ) -> AsyncIterator[RawServerPage]:
+        """Each page of ``GET /servers`` with its items as the registry sent them (a mirror's
+        or an import's view: nothing is read into models) and the cursor of the page after
+        it (None on the last). From ``cursor`` when given, so a walk that stopped resumes."""
+        pager = calls.Pager(search, version, updated_since, include_deleted, page_size, cursor)
+        while (call := pager.next_raw_call()) is not None:
+            page = await self.send(call)
+            yield page
             pager.advance(page)
 
     def search(

@@ -15,12 +15,14 @@ from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from registrum.client.errors import TransportError, UnexpectedResponseError, response_error
 from registrum.client.models import (
     Change,
     ChangePage,
     Health,
+    RawServerPage,
     ServerItem,
     ServerPage,
     StatusResult,
@@ -56,6 +58,7 @@ class Call(Generic[T]):
     params: Mapping[str, str] = field(default_factory=dict)
     body: bytes | None = None
     authenticated: bool = False
+    decode: Callable[[bytes], Any] = json.loads  # the answer's body; a ValueError if not JSON
 
 
 def segment(value: str) -> str:
@@ -105,7 +108,7 @@ def health() -> Call[Health]:
     return Call("GET", "/health", Health.from_json)
 
 
-def list_servers(
+def _list_params(
     *,
     cursor: str | None = None,
     limit: int | None = None,
@@ -113,7 +116,7 @@ def list_servers(
     version: str | None = None,
     updated_since: datetime | str | None = None,
     include_deleted: bool | None = None,
-) -> Call[ServerPage]:
+) -> dict[str, str]:
     params: dict[str, str] = {}
     if cursor:
         params["cursor"] = cursor
@@ -127,7 +130,50 @@ def list_servers(
         params["updated_since"] = _rfc3339(updated_since)
     if include_deleted is not None:
         params["include_deleted"] = _bool(include_deleted)
+    return params
+
+
+def list_servers(
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+    search: str | None = None,
+    version: str | None = None,
+    updated_since: datetime | str | None = None,
+    include_deleted: bool | None = None,
+) -> Call[ServerPage]:
+    params = _list_params(
+        cursor=cursor,
+        limit=limit,
+        search=search,
+        version=version,
+        updated_since=updated_since,
+        include_deleted=include_deleted,
+    )
     return Call("GET", "/servers", ServerPage.from_json, params)
+
+
+def list_server_items(
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+    search: str | None = None,
+    version: str | None = None,
+    updated_since: datetime | str | None = None,
+    include_deleted: bool | None = None,
+) -> Call[RawServerPage]:
+    """``list_servers`` with the items left as they were served. Decoded by orjson, which
+    refuses what could not be stored again as it was sent (a lone surrogate, an integer past
+    64 bits, NaN): such a page is not JSON, rather than holding an item that changed."""
+    params = _list_params(
+        cursor=cursor,
+        limit=limit,
+        search=search,
+        version=version,
+        updated_since=updated_since,
+        include_deleted=include_deleted,
+    )
+    return Call("GET", "/servers", RawServerPage.from_json, params, decode=orjson.loads)
 
 
 def versions(name: str, *, include_deleted: bool = False) -> Call[list[ServerItem]]:
@@ -320,7 +366,7 @@ def finish(call: Call[T], response: httpx.Response) -> T:
             response.status_code, _problem(response), url=url, reason=response.reason_phrase
         )
     try:
-        data = response.json()
+        data = call.decode(response.content)
     except ValueError:
         raise UnexpectedResponseError(
             f"{call.method} {url} did not answer JSON", response.status_code, response.text[:500]
@@ -338,7 +384,8 @@ def finish(call: Call[T], response: httpx.Response) -> T:
 
 @dataclass(slots=True)
 class Pager:
-    """Walks ``GET /servers`` page by page, following ``nextCursor`` until there is none."""
+    """Walks ``GET /servers`` page by page, following ``nextCursor`` until there is none;
+    from ``cursor`` when given (a walk that stopped resumes there)."""
 
     search: str | None = None
     version: str | None = None
@@ -350,18 +397,23 @@ class Pager:
     _seen: set[str] = field(default_factory=set)
 
     def next_call(self) -> Call[ServerPage] | None:
-        if self.done:
-            return None
-        return list_servers(
-            cursor=self.cursor,
-            limit=self.page_size,
-            search=self.search,
-            version=self.version,
-            updated_since=self.updated_since,
-            include_deleted=self.include_deleted,
-        )
+        return None if self.done else list_servers(**self._query())
 
-    def advance(self, page: ServerPage) -> None:
+    def next_raw_call(self) -> Call[RawServerPage] | None:
+        """The next page's call with its items left as served (:func:`list_server_items`)."""
+        return None if self.done else list_server_items(**self._query())
+
+    def _query(self) -> dict[str, Any]:
+        return {
+            "cursor": self.cursor,
+            "limit": self.page_size,
+            "search": self.search,
+            "version": self.version,
+            "updated_since": self.updated_since,
+            "include_deleted": self.include_deleted,
+        }
+
+    def advance(self, page: ServerPage | RawServerPage) -> None:
         cursor = page.next_cursor
         if not cursor:
             self.done = True

@@ -16,6 +16,7 @@ from registrum.client.models import (
     Change,
     ChangePage,
     Health,
+    RawServerPage,
     ServerItem,
     ServerPage,
     StatusResult,
@@ -126,6 +127,25 @@ class RegistryClient(ClientBase):
         while (call := pager.next_call()) is not None:
             page = self.send(call)
             yield from page.items
+            pager.advance(page)
+
+    def iter_server_pages(
+        self,
+        *,
+        cursor: str | None = None,
+        search: str | None = None,
+        version: str | None = None,
+        updated_since: datetime | str | None = None,
+        include_deleted: bool | None = None,
+        page_size: int = calls.DEFAULT_PAGE_SIZE,
+    ) -> Iterator[RawServerPage]:
+        """Each page of ``GET /servers`` with its items as the registry sent them (a mirror's
+        or an import's view: nothing is read into models) and the cursor of the page after
+        it (None on the last). From ``cursor`` when given, so a walk that stopped resumes."""
+        pager = calls.Pager(search, version, updated_since, include_deleted, page_size, cursor)
+        while (call := pager.next_raw_call()) is not None:
+            page = self.send(call)
+            yield page
             pager.advance(page)
 
     def search(

@@ -174,6 +174,24 @@ class ServerPage:
 
 
 @dataclass(frozen=True, slots=True)
+class RawServerPage:
+    """One page of ``GET /servers`` with its items as the registry sent them: decoded JSON,
+    not read into :class:`ServerItem`. A mirror keeps every item whole, including one no
+    model would read, and decides itself what it cannot store."""
+
+    items: list[Any]
+    next_cursor: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> RawServerPage:
+        if not isinstance(data, dict) or not isinstance(data.get(wire.SERVERS), list):
+            raise ValueError("expected a ServerList object with a 'servers' array")
+        metadata = data.get(wire.METADATA)
+        metadata = metadata if isinstance(metadata, dict) else {}
+        return cls(data[wire.SERVERS], _str(metadata.get(wire.NEXT_CURSOR)) or None)
+
+
+@dataclass(frozen=True, slots=True)
 class StatusResult:
     """The answer to a status change of every version of a server."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,121 +10,27 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from registrum.api.app import create_app
 from registrum.client import RegistryError
 from registrum.core import wire
-from registrum.core.policy import PolicyError
-from registrum.server import database
 from registrum.server.ingest_report import print_ingest_summary
-from registrum.server.settings import Settings, SettingsError, load
+from registrum.server.opening import (
+    CREATES_DATABASE,
+    EXISTING_DATABASE,
+    DatabaseUrl,
+    load_settings,
+    open_existing,
+    open_registry,
+)
+from registrum.server.scheduler import start_scheduler
 from registrum.server.sources import SourceError, open_source
-from registrum.server.wiring import Registry, build
+from registrum.server.wiring import Registry
 from registrum.services.importing import ImportResult, export_items
 
 err = Console(stderr=True)
 log = logging.getLogger("registrum")
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        help="the registry's database (default: MCP_REGISTRY_DATABASE_URL, else registry.db "
-        "in MCP_REGISTRY_DATA_DIR, ./registrum-data)"
-    ),
-]
-# The end of --help of every command that opens the database, so an operator sees which
-# one it will use before running it.
-LOCAL_DATABASE = (
-    "Works on the local registry database: registrum-data/registry.db in the current folder, "
-    "or the one MCP_REGISTRY_DATA_DIR, MCP_REGISTRY_DATABASE_URL or --database-url names."
-)
-EXISTING_DATABASE = (
-    f"{LOCAL_DATABASE} It must exist already (`registrum serve` or `registrum import` "
-    "creates one): in a folder without one this command stops and creates nothing."
-)
-CREATES_DATABASE = f"{LOCAL_DATABASE} Creates it when it does not exist yet."
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        return load(**{k: v for k, v in overrides.items() if v is not None})
-    except SettingsError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
-
-
-def _build(settings: Settings) -> Registry:
-    try:
-        return build(settings)
-    except PolicyError as exc:
-        err.print(f"[red]error:[/red] {exc}\n  check MCP_REGISTRY_POLICY_FILE", highlight=False)
-        raise typer.Exit(2) from None
-    except Exception as exc:
-        raise _cannot_open(settings, exc) from None
-
-
-def _cannot_open(settings: Settings, exc: Exception) -> typer.Exit:
-    err.print(
-        f"[red]error:[/red] cannot open the database "
-        f"{escape(database.display(settings.database))}: {escape(str(exc))}\n"
-        "  check MCP_REGISTRY_DATABASE_URL (or --database-url)",
-        highlight=False,
-        soft_wrap=True,
-    )
-    return typer.Exit(2)
-
-
-def open_registry(settings: Settings, command: str, *, create: bool = False) -> Registry:
-    """Open the registry an operator command works on, after saying which database it is
-    (on stderr: stdout may be a script's input). Unless ``create``, a database that holds no
-    registry yet is refused, creating nothing: in the wrong folder, a command that went on
-    would work on a new, empty registry and look as if it had succeeded."""
-    url = settings.database
-    try:
-        present = database.holds_registry(url)
-    except Exception as exc:
-        raise _cannot_open(settings, exc) from None
-    shown = database.display(url)
-    err.print(
-        f"database: {shown}{' (new)' if create and not present else ''}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
-    if not present and not create:
-        if database.is_file(url):
-            why = "no such file"
-            where = (
-                "Run it in the folder that holds registrum-data/, or name the registry's "
-                "database with MCP_REGISTRY_DATA_DIR, MCP_REGISTRY_DATABASE_URL or "
-                "--database-url."
-            )
-        else:
-            why = "the database has no Registrum tables"
-            where = "Name the registry's database with MCP_REGISTRY_DATABASE_URL or --database-url."
-        err.print(
-            f"[red]error:[/red] no registry at {escape(shown)} ({why}); "
-            f"`registrum {command}` works on an existing one and creates nothing.\n"
-            f"  {where}\n"
-            "  To start a new registry there, run `registrum serve` or `registrum import`.",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(2)
-    if command != "serve" and not settings.jwt_private_key:
-        # Only `serve` signs tokens. Any other command would generate a signing key and keep
-        # it in the data folder, which on PostgreSQL is just wherever the command was run;
-        # a throwaway key does instead.
-        settings = settings.model_copy(update={"jwt_private_key": secrets.token_hex(32)})
-    return _build(settings)
-
-
-def open_existing(database_url: str | None, command: str) -> Registry:
-    """The registry of a command that works on an existing one (``command`` as typed after
-    ``registrum``, for the message when there is none)."""
-    return open_registry(_settings(database_url=database_url), command)
 
 
 def _run_import(registry: Registry, source: str, quiet: bool = False) -> ImportResult:
@@ -182,7 +87,7 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
 ) -> None:
     """Run the registry (SQLite in ./registrum-data by default)."""
-    settings = _settings(server_address=address, database_url=database_url, workers=workers)
+    settings = load_settings(server_address=address, database_url=database_url, workers=workers)
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s: %(message)s")
     registry = open_registry(settings, "serve", create=True)
     if settings.seed_from:
@@ -204,8 +109,6 @@ def serve(
     for line in registry.describe_verification():
         log.info("%s", line)
     log.info("Registrum serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
-    from registrum.server.mirror_commands import start_scheduler
-
     start_scheduler(settings, registry)
     if settings.workers > 1:
         # Each worker builds its own registry from the same environment.
@@ -245,7 +148,7 @@ def import_(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Import server.json documents or ServerResponse items; safe to run again."""
-    registry = open_registry(_settings(database_url=database_url), "import", create=True)
+    registry = open_registry(load_settings(database_url=database_url), "import", create=True)
     result = _run_import(registry, source)
     if result.rejected and not result.added and not result.existing:
         raise typer.Exit(1)
@@ -276,9 +179,6 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
-    from registrum.server import mirror_commands
-
     app.command("serve", epilog=CREATES_DATABASE)(serve)
     app.command("import", epilog=CREATES_DATABASE)(import_)
     app.command("export", epilog=EXISTING_DATABASE)(export)
-    mirror_commands.register(app)

@@ -1,12 +1,10 @@
 """Operator commands of the mirror (issue #7): ``registrum mirror add|list|remove|sync`` and
-``registrum policy explain|check|apply``, run in-process on the registry's database; and the
-scheduler ``registrum serve`` runs for the configured upstreams."""
+``registrum policy explain|check|apply``, run in-process on the registry's database. The
+scheduler ``registrum serve`` runs for the configured upstreams is in scheduler.py."""
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from typing import Annotated
 
 import typer
@@ -16,16 +14,13 @@ from rich.table import Table
 
 from registrum.core.errors import RegistrumError
 from registrum.core.policy import Policy, PolicyError
-from registrum.server.commands import EXISTING_DATABASE, DatabaseUrl, open_existing
-from registrum.server.ingest_report import print_ingest_summary, summary_line
-from registrum.server.settings import Settings
-from registrum.server.wiring import Registry
+from registrum.server.ingest_report import print_ingest_summary
+from registrum.server.opening import EXISTING_DATABASE, DatabaseUrl, open_existing
 from registrum.services.mirror import DEFAULT_INTERVAL, MirrorService, SyncReport
 from registrum.upstream.readers import KINDS, detect_kind
 
 out = Console()
 err = Console(stderr=True)
-log = logging.getLogger("registrum.mirror")
 
 mirror_app = typer.Typer(
     help="Mirror other registries: add, list, remove and sync upstreams.",
@@ -225,48 +220,6 @@ def check(path: Annotated[str, typer.Argument(help="the policy file")]) -> None:
         raise _fail(exc, 2) from None
     for line in policy.describe():
         out.print(line, highlight=False)
-
-
-def start_scheduler(settings: Settings, registry: Registry) -> threading.Event:
-    """Run due syncs in a background thread of the serving process; returns the event that
-    stops it. One process syncs (the parent of the workers), so a sync never runs twice."""
-    stop = threading.Event()
-    mirror = registry.context.mirror
-
-    applied = settings.data_dir / "policy.applied"
-
-    def apply() -> None:
-        changed = mirror.reapply()
-        log.info("policy applied: %d served version(s) changed", changed)
-        applied.parent.mkdir(parents=True, exist_ok=True)
-        applied.write_text("\n".join(mirror.policy.describe()))
-
-    def loop() -> None:
-        while not stop.wait(5.0):
-            if mirror.policy_changed():
-                apply()
-            for upstream in mirror.due() if settings.mirror_sync else []:
-                try:
-                    r = mirror.sync(upstream.name)
-                    if r.changed or r.refused:
-                        log.info(
-                            "mirror %s: read %d, changed %d in %.1f s; %s",
-                            upstream.name,
-                            r.fetched,
-                            r.changed,
-                            r.seconds,
-                            summary_line(r.deviations, r.refused),
-                        )
-                except Exception as exc:  # logged and retried at the next interval
-                    log.warning("mirror %s: sync failed: %s", upstream.name, exc)
-
-    # What is served was merged with some policy; if the file changed while the registry was
-    # down, the first check finds it is not the one in force now and re-applies it.
-    if not applied.is_file() or applied.read_text() != "\n".join(mirror.policy.describe()):
-        apply()
-    mirror.remember_policy()
-    threading.Thread(target=loop, name="registrum-mirror", daemon=True).start()
-    return stop
 
 
 def register(app: typer.Typer) -> None:

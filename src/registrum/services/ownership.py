@@ -1,7 +1,8 @@
 """Package ownership checks before a version is stored, as the official registry
 checks them.
 
-Every package a document names is checked against its package registry, concurrently, and
+Every package a document names is checked against its package registry, concurrently (the
+fan-out of core/package_checks.py, which ``registrum validate --online`` runs too), and
 before the database transaction opens: a slow registry must never hold the write lock (the
 official registry moved these checks out of its transaction after an incident). The
 outcomes are combined so the publisher learns everything at once:
@@ -15,9 +16,7 @@ outcomes are combined so the publisher learns everything at once:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Final
 
 from registrum.core.errors import (
     BadUpstreamError,
@@ -27,10 +26,9 @@ from registrum.core.errors import (
     UnavailableError,
     UpstreamUnavailableError,
 )
+from registrum.core.package_checks import MAX_CONCURRENT_CHECKS, check_packages
 from registrum.core.ports import PackageVerifier
 from registrum.core.server_json import Package, ServerDetail
-
-MAX_CONCURRENT_CHECKS: Final = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,20 +102,14 @@ class OwnershipChecker:
             raise self._combine(failures)
 
     def _run(self, name: str, packages: list[Package]) -> list[_Failure]:
-        def one(index: int, package: Package) -> _Failure | None:
-            try:
-                self._verifiers[package.registry_type].verify(package, name)
-            except RegistrumError as exc:
-                return _Failure(index, package, exc)
-            return None
-
-        if len(packages) == 1:
-            results = [one(0, packages[0])]
-        else:
-            workers = min(len(packages), self._max_concurrent)
-            with ThreadPoolExecutor(workers, thread_name_prefix="verify") as pool:
-                results = list(pool.map(one, range(len(packages)), packages))
-        return [r for r in results if r is not None]
+        outcomes = check_packages(
+            self._verifiers, name, packages, max_concurrent=self._max_concurrent
+        )
+        return [
+            _Failure(index, package, error)
+            for index, (package, error) in enumerate(zip(packages, outcomes, strict=True))
+            if error is not None
+        ]
 
     @staticmethod
     def _combine(failures: list[_Failure]) -> RegistrumError:

@@ -4,10 +4,11 @@ checkpoint after each batch, so a sync can stop anywhere and resume exactly ther
 - ``registrum``: follows ``/x/io.registrum/changes`` from the last seq seen. Gap-free and in
   commit order, so nothing is missed and nothing is read twice.
 - ``official``: any registry speaking the official API. First a full walk of
-  ``/servers?include_deleted=true`` (cursor paging), then ``updated_since`` polling from the
-  walk's start. Timestamps can tie and commits can land out of timestamp order, so each poll
-  starts an overlap window before the newest time seen; entries already staged with the same
-  ``updatedAt`` are skipped, which makes the overlap free of duplicates.
+  ``/servers?include_deleted=true`` (the client library's pager, items kept as served), then
+  ``updated_since`` polling from the walk's start. Timestamps can tie and commits can land
+  out of timestamp order, so each poll starts an overlap window before the newest time seen;
+  entries already staged with the same ``updatedAt`` are skipped, which makes the overlap
+  free of duplicates.
 - ``file``: a JSON array of ServerResponse items or server.json documents, from a path or a
   URL; read whole each time (skipped when unchanged), and keys no longer in it are removed.
 """
@@ -26,6 +27,7 @@ import httpx
 import orjson
 
 from registrum import __version__
+from registrum.client import RawServerPage, RegistryClient, RegistryError, ResponseError
 from registrum.client import api_root as client_api_root
 from registrum.core import wire
 from registrum.core.errors import UpstreamSyncError
@@ -110,9 +112,6 @@ class _Http:
             follow_redirects=True,
             headers={"User-Agent": f"registrum-mirror/{__version__}"},
         )
-
-    def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self.decode(url, self.get_bytes(url, params))
 
     def get_bytes(self, url: str, params: Mapping[str, Any] | None = None) -> bytes:
         where = f"upstream {self.upstream.name!r} ({url})"
@@ -232,16 +231,37 @@ class OfficialReader(_Http):
             return
         yield from self._poll(url, checkpoint, known)
 
-    def _page(self, url: str, params: dict[str, Any]) -> tuple[list[Any], str | None]:
-        body = self.get_json(url, params)
-        items = body.get(wire.SERVERS) if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            raise UpstreamSyncError(
-                f"upstream {self.upstream.name!r}: {url} did not answer a server list"
-            )
-        metadata = body.get(wire.METADATA) if isinstance(body.get(wire.METADATA), dict) else {}
-        cursor = metadata.get(wire.NEXT_CURSOR) if isinstance(metadata, dict) else None
-        return items, cursor if isinstance(cursor, str) and cursor else None
+    def _pages(
+        self,
+        cursor: str | None,
+        *,
+        include_deleted: bool | None = None,
+        updated_since: str | None = None,
+    ) -> Iterator[RawServerPage]:
+        """The pages of the upstream's list from ``cursor``, through the client library's
+        pager (which also stops a cursor that comes back); its errors as sync errors."""
+        client = RegistryClient(self.upstream.url, http=self.http)
+        pages = client.iter_server_pages(
+            cursor=cursor,
+            include_deleted=include_deleted,
+            updated_since=updated_since,
+            page_size=LIST_PAGE,
+        )
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            except RegistryError as exc:
+                raise self._sync_error(exc) from exc
+            yield page
+
+    def _sync_error(self, exc: RegistryError) -> UpstreamSyncError:
+        where = f"upstream {self.upstream.name!r}" + (f" ({exc.url})" if exc.url else "")
+        status = exc.status if isinstance(exc, ResponseError) else None
+        if status is not None and not 200 <= status < 300:
+            return UpstreamSyncError(f"{where}: answered HTTP {status}")
+        return UpstreamSyncError(f"{where}: {exc}")
 
     def _walk(self, url: str, checkpoint: Mapping[str, Any]) -> Iterator[UpstreamBatch]:
         # Polling starts an overlap before the newest updatedAt the walk saw, on the
@@ -249,23 +269,21 @@ class OfficialReader(_Http):
         # was past it has a later updatedAt than that.
         newest = wire.parse_time(checkpoint.get("newest"))
         cursor = checkpoint.get("cursor")
+        asked = cursor if isinstance(cursor, str) and cursor else None
         done = int(checkpoint.get("done", 0))
-        while True:
-            params: dict[str, Any] = {"limit": LIST_PAGE, "include_deleted": "true"}
-            if cursor:
-                params["cursor"] = cursor
-            items, cursor = self._page(url, params)
-            entries, refused = entries_of(items, f"page {url}?cursor={params.get('cursor', '')}")
+        for page in self._pages(asked, include_deleted=True):
+            entries, refused = entries_of(page.items, f"page {url}?cursor={asked or ''}")
             stamps = [e.upstream_updated_at for e in entries if e.upstream_updated_at]
             if stamps:
                 newest = max([*stamps, newest]) if newest is not None else max(stamps)
-            done += len(items)
-            if cursor is None:
+            done += len(page.items)
+            asked = page.next_cursor
+            if asked is None:
                 start = newest - OVERLAP if newest is not None else datetime(1970, 1, 1)
                 checkpoint = {"phase": "poll", "since": _iso(start)}
                 yield UpstreamBatch(entries, [], checkpoint, done, refused=refused)
                 return
-            state: dict[str, Any] = {"phase": "walk", "cursor": cursor, "done": done}
+            state: dict[str, Any] = {"phase": "walk", "cursor": asked, "done": done}
             if newest is not None:
                 state["newest"] = _iso(newest)
             yield UpstreamBatch(entries, [], state, done, refused=refused)
@@ -277,23 +295,18 @@ class OfficialReader(_Http):
         newest = since
         # Only entries updated in the overlap window can be repeats of what is staged.
         staged = known(since)
-        cursor: str | None = None
         done = 0
-        while True:
-            params: dict[str, Any] = {"limit": LIST_PAGE, "updated_since": _iso(since)}
-            if cursor:
-                params["cursor"] = cursor
-            items, cursor = self._page(url, params)
+        for page in self._pages(None, updated_since=_iso(since)):
             fresh: list[UpstreamEntry] = []
-            entries, refused = entries_of(items, f"poll since {_iso(since)}")
+            entries, refused = entries_of(page.items, f"poll since {_iso(since)}")
             for entry in entries:
                 if entry.upstream_updated_at is not None:
                     newest = max(newest, entry.upstream_updated_at)
                     if staged.get(entry.key) == entry.upstream_updated_at:
                         continue  # seen in an earlier poll's overlap
                 fresh.append(entry)
-            done += len(items)
-            if cursor is None:
+            done += len(page.items)
+            if page.next_cursor is None:
                 resume = max(since, newest - OVERLAP)
                 checkpoint = {"phase": "poll", "since": _iso(resume)}
                 yield UpstreamBatch(fresh, [], checkpoint, done, refused=refused)
