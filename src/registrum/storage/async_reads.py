@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
+import threading
 from typing import Any
 
 from sqlalchemy import Engine
@@ -13,26 +13,32 @@ from sqlalchemy import Engine
 
 class PostgresScalar:
     """One PostgreSQL connection per event loop, on psycopg's async interface, for
-    single-number reads (the change token, the log head)."""
+    single-number reads (the change token, the log head).
+
+    Loops are held strongly, not weakly: a connection left to the garbage collector with
+    its loop would be dropped unclosed (psycopg warns, and the server keeps a backend
+    until it notices). A loop that has since closed gives up its connection at the next
+    read from any loop, and ``close()`` finishes the rest."""
 
     def __init__(self, engine: Engine) -> None:
         self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False
         )
-        self._conns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._conns: dict[asyncio.AbstractEventLoop, Any] = {}
+        self._lock = threading.Lock()  # loops of several threads may share one store
 
     async def _connection(self) -> Any:
         import psycopg  # only a PostgreSQL store has psycopg to import
 
         loop = asyncio.get_running_loop()
+        self._forget_closed_loops()
         conn = self._conns.get(loop)
         if conn is None or conn.closed:
             conn = await psycopg.AsyncConnection.connect(
                 self._conninfo, autocommit=True, options="-c timezone=UTC"
             )
-            self._conns[loop] = conn
+            with self._lock:
+                self._conns[loop] = conn
         return conn
 
     async def __call__(self, sql: str) -> int:
@@ -52,9 +58,16 @@ class PostgresScalar:
                 self._drop(asyncio.get_running_loop())
         raise AssertionError("unreachable")
 
+    def _forget_closed_loops(self) -> None:
+        for loop in [loop for loop in list(self._conns) if loop.is_closed()]:
+            self._drop(loop)
+
     def _drop(self, loop: asyncio.AbstractEventLoop) -> None:
-        conn = self._conns.pop(loop, None)
+        with self._lock:
+            conn = self._conns.pop(loop, None)
         if conn is not None:
+            # libpq's own finish, not ``await conn.close()``: the loop the connection was
+            # made on may be closed or another thread's.
             with contextlib.suppress(Exception):  # being thrown away either way
                 conn.pgconn.finish()
 
