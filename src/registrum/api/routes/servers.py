@@ -97,13 +97,11 @@ async def list_servers(
     ] = None,
     include_deleted: IncludeDeleted = None,
 ) -> Response:
-    body = await ctx.read(
-        list_body, ctx, limit, cursor, search, updated_since, version, include_deleted
-    )
+    body = await list_body(ctx, limit, cursor, search, updated_since, version, include_deleted)
     return _json(body)
 
 
-def list_body(
+async def list_body(
     ctx: ApiContext,
     limit: int,
     cursor: str | None,
@@ -121,7 +119,10 @@ def list_body(
             [Problem("include_deleted", "omit it, or set it to true, with updated_since", False)],
             where="query",
         )
-    page = ctx.query.list_servers(
+    # Only the query goes where reads belong; the answer is written here, on the event loop,
+    # so a pool thread and the loop do not take turns at the interpreter over serialising.
+    page = await ctx.read(
+        ctx.query.list_servers,
         limit=limit,
         cursor=query_text(cursor, "cursor"),
         search=query_text(search, "search"),
