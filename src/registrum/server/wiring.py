@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from registrum.api.app import create_app
 from registrum.api.context import ApiContext, BuildInfo
+from registrum.api.lanes import Lanes
 from registrum.core.ports import IdentityProvider
 from registrum.identity.dns import DnsLogin
 from registrum.identity.github import GitHubLogin
@@ -52,6 +53,7 @@ class Registry:
             self.fetcher.close()
         if self.context.read_pool is not None:
             self.context.read_pool.shutdown(wait=True)
+        self.context.lanes.close()
         self.store.close()
         self.engine.dispose()
 
@@ -161,6 +163,9 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         read_pool=None
         if store.dialect.local_reads
         else ThreadPoolExecutor(settings.read_threads, thread_name_prefix="registrum-read"),
+        lanes=Lanes.build(
+            settings.outbound_threads, settings.outbound_per_client, settings.write_threads
+        ),
     )
     return Registry(settings, engine, store, context, fetcher)
 
