@@ -67,6 +67,12 @@ class PublishService:
     def publish(self, raw: Any, principal: Principal) -> VersionView:
         return self.store(self.check(raw, principal), principal)
 
+    def asks_outside(self, raw: Any) -> bool:
+        """Whether checking ``raw`` asks package registries (it names packages, and this
+        registry checks them): the slow part of a publish, which the API runs apart."""
+        packages = raw.get("packages") if isinstance(raw, dict) else None
+        return self._ownership is not None and bool(packages)
+
     def check(self, raw: Any, principal: Principal) -> Checked:
         """Everything decided without the database: permission, the document's rules, the
         operator's policy, and the package registries' answers (slow, and outside: the API
