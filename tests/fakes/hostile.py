@@ -99,6 +99,10 @@ class HostileServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    def behave(self, behaviour: Behaviour) -> None:
+        """Answer later requests with ``behaviour`` instead."""
+        self._server.behaviour = behaviour
+
     @property
     def sent(self) -> int:
         return self._server.sent

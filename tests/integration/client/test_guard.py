@@ -48,9 +48,11 @@ def test_an_operator_configured_loopback_upstream_may_redirect_within_loopback()
 
 def test_a_redirect_from_a_public_address_to_loopback_is_refused() -> None:
     with ok_server() as target, HostileServer("127.0.0.2", redirect_to(target.url)) as hop:
-        with client(trust_first_hop=True, public_networks=PUBLIC_2) as http:
-            with pytest.raises(AddressRefusedError) as info:
-                http.get(f"{hop.url}/v0.1/servers")
+        with (
+            client(trust_first_hop=True, public_networks=PUBLIC_2) as http,
+            pytest.raises(AddressRefusedError) as info,
+        ):
+            http.get(f"{hop.url}/v0.1/servers")
         assert "after a redirect from a public address" in str(info.value)
         assert "127.0.0.1, a loopback address: the address is not allowed" in str(info.value)
         # Control: the same chain where 127.0.0.2 is loopback, as it really is, is followed.
@@ -90,9 +92,11 @@ def test_a_host_name_is_connected_to_at_the_address_that_was_judged() -> None:
 
 def test_a_streamed_answer_is_cut_off_just_past_the_cap() -> None:
     with HostileServer("127.0.0.1", stream(400 * MIB)) as huge:
-        with client(trust_first_hop=True, max_bytes=MIB, max_bytes_setting="X_CAP") as http:
-            with pytest.raises(ResponseTooLargeError) as info:
-                http.get(f"{huge.url}/v0.1/servers")
+        with (
+            client(trust_first_hop=True, max_bytes=MIB, max_bytes_setting="X_CAP") as http,
+            pytest.raises(ResponseTooLargeError) as info,
+        ):
+            http.get(f"{huge.url}/v0.1/servers")
         assert f"{huge.url}/v0.1/servers is larger than 1,048,576 bytes" in str(info.value)
         assert "(X_CAP)" in str(info.value)
     # What the server managed to write is the cap plus what socket buffers hold, nowhere
@@ -115,9 +119,12 @@ def test_a_compressed_answer_is_capped_by_its_unpacked_size() -> None:
     bomb = gzip.compress(b" " * (64 * MIB))  # about 64 KiB on the wire
     assert len(bomb) < MIB
     server = LoopbackServer(lambda req: Reply(200, bomb, {"Content-Encoding": "gzip"}))
-    with server, client(trust_first_hop=True, max_bytes=MIB) as http:
-        with pytest.raises(ResponseTooLargeError):
-            http.get(f"{server.url}/")
+    with (
+        server,
+        client(trust_first_hop=True, max_bytes=MIB) as http,
+        pytest.raises(ResponseTooLargeError),
+    ):
+        http.get(f"{server.url}/")
     fine = gzip.compress(b'{"ok": true}')
     server = LoopbackServer(lambda req: Reply(200, fine, {"Content-Encoding": "gzip"}))
     with server, client(trust_first_hop=True, max_bytes=MIB) as http:
