@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -86,12 +87,40 @@ class OutboundPolicy:
 
 
 class GuardedTransport(httpx.BaseTransport):
-    def __init__(self, policy: OutboundPolicy, inner: httpx.BaseTransport | None = None) -> None:
+    """``inner`` (one transport for every host) or ``factory`` (one per host name, the
+    default) sends the requests. A connection pool matches connections by the address
+    connected to, so one pool per host name keeps a TLS connection checked for one name
+    from carrying requests for another name at the same address."""
+
+    def __init__(
+        self,
+        policy: OutboundPolicy,
+        inner: httpx.BaseTransport | None = None,
+        *,
+        factory: Callable[[], httpx.BaseTransport] = httpx.HTTPTransport,
+    ) -> None:
         self.policy = policy
-        self._inner = inner or httpx.HTTPTransport()
+        self._inner = inner
+        self._factory = factory
+        self._by_host: dict[str, httpx.BaseTransport] = {}
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._inner.close()
+        if self._inner is not None:
+            self._inner.close()
+        with self._lock:
+            pools, self._by_host = list(self._by_host.values()), {}
+        for pool in pools:
+            pool.close()
+
+    def _transport(self, host: str) -> httpx.BaseTransport:
+        if self._inner is not None:
+            return self._inner
+        with self._lock:
+            pool = self._by_host.get(host)
+            if pool is None:
+                pool = self._by_host[host] = self._factory()
+            return pool
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         chain = request.extensions.get(_CHAIN)
@@ -139,11 +168,13 @@ class GuardedTransport(httpx.BaseTransport):
 
     def _send(self, request: httpx.Request, addresses: list[IPAddress]) -> httpx.Response:
         url = request.url
+        inner = self._transport(url.host.lower())
         try:
             ipaddress.ip_address(url.host)
-            return self._inner.handle_request(request)
         except ValueError:
             pass
+        else:
+            return inner.handle_request(request)
         last: httpx.ConnectError | None = None
         for ip in addresses:
             # Connect to the address just judged; the name stays in the Host header (httpx
@@ -156,7 +187,7 @@ class GuardedTransport(httpx.BaseTransport):
                 extensions={**request.extensions, "sni_hostname": url.host},
             )
             try:
-                return self._inner.handle_request(pinned)
+                return inner.handle_request(pinned)
             except httpx.ConnectError as exc:
                 last = exc
         assert last is not None

@@ -117,8 +117,11 @@ class Fetcher:
         self.max_download_bytes = max_download_bytes
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
         if policy is not None:
-            inner = transport or httpx.HTTPTransport(verify=verify, limits=limits)
-            transport = GuardedTransport(policy, inner)
+            transport = GuardedTransport(
+                policy,
+                transport,
+                factory=lambda: httpx.HTTPTransport(verify=verify, limits=limits),
+            )
         self._client = httpx.Client(
             headers={"User-Agent": user_agent},
             verify=verify,
