@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from registrum.core.errors import PackageOwnershipError, UpstreamUnavailableError
+from tests.conftest import auth
+from tests.factories import server_json
 from tests.fakes.hostile import HostileServer, redirect_to
+from tests.functional.test_package_checks import app_on, make_settings, pkg
 from tests.fakes.npm import FakeNpm
 from tests.integration.verifiers.conftest import NAME, MakeVerifier, package, refusal
 
@@ -56,3 +60,21 @@ def test_a_host_picked_through_a_wildcard_entry_must_be_public(
     verifier = make_verifier("mcpb", "*.0.0.1", allow_private=True)
     err = refusal(verifier, package("mcpb", url, fileSha256="0" * 64))
     assert isinstance(err, UpstreamUnavailableError)
+
+
+def test_publish_answers_400_naming_the_package_and_the_refused_address(tmp_path: Path) -> None:
+    from registrum.core.permissions import Action, Permission, Principal
+
+    settings = make_settings(tmp_path, {"mcpb": "*.0.0.1"})
+    url = "https://127.0.0.1/mcp/weather.mcpb"
+    with app_on(settings) as (registry, api):
+        jwt, _ = registry.context.tokens.issue(
+            Principal("test", "alice", (Permission(Action.PUBLISH, "io.github.alice/*"),))
+        )
+        doc = server_json(NAME, packages=[pkg("mcpb", url, version=None, fileSha256="0" * 64)])
+        r = api.post("/v0.1/publish", json=doc, headers=auth(jwt))
+    assert r.status_code == 400, r.text
+    problem = r.json()
+    assert "package 0" in problem["detail"]
+    assert "127.0.0.1, a loopback address: the address is not allowed" in problem["detail"]
+    assert [e["location"] for e in problem["errors"]] == ["body.packages[0]"]
