@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from registrum.core.errors import PackageOwnershipError, UpstreamUnavailableError
+from registrum.core.permissions import Action, Permission, Principal
 from tests.conftest import auth
 from tests.factories import server_json
 from tests.fakes.hostile import HostileServer, redirect_to
-from tests.functional.test_package_checks import app_on, make_settings, pkg
 from tests.fakes.npm import FakeNpm
+from tests.functional.test_package_checks import app_on, make_settings, pkg
 from tests.integration.verifiers.conftest import NAME, MakeVerifier, package, refusal
 
 IDENT = "@example/weather-mcp"
@@ -63,8 +64,6 @@ def test_a_host_picked_through_a_wildcard_entry_must_be_public(
 
 
 def test_publish_answers_400_naming_the_package_and_the_refused_address(tmp_path: Path) -> None:
-    from registrum.core.permissions import Action, Permission, Principal
-
     settings = make_settings(tmp_path, {"mcpb": "*.0.0.1"})
     url = "https://127.0.0.1/mcp/weather.mcpb"
     with app_on(settings) as (registry, api):
