@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from registrum.core.addresses import IPAddress, refused_because
 from registrum.core.identity import KeyRecord, parse_key_record
 from registrum.identity.domain_proof import (
     RECORD_EXAMPLE,
@@ -37,28 +38,7 @@ TIMEOUT: Final = 10.0
 MAX_BODY: Final = 4096
 USER_AGENT: Final = "mcp-registry/1.0"
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-_CGNAT: Final = ipaddress.ip_network("100.64.0.0/10")
-_NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
-
-
-def refused_because(ip: IPAddress) -> str | None:
-    """Why the registry must not connect to ``ip`` (``None``: a public address)."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return refused_because(ip.ipv4_mapped)
-        if ip in _NAT64:
-            return refused_because(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    checks: list[tuple[bool, str]] = [
-        (ip.is_unspecified, "an unspecified address"),
-        (ip.is_loopback, "a loopback address"),
-        (ip.is_link_local, "a link-local address"),
-        (ip.is_multicast, "a multicast address"),
-        (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "a shared (CGNAT) address"),
-        (ip.is_private, "a private address"),
-        (not ip.is_global, "a reserved, non-public address"),
-    ]
-    return next((why for refused, why in checks if refused), None)
+__all__ = ["DEFAULT_URL_TEMPLATE", "HttpLogin", "build_client", "refused_because"]
 
 
 def build_client(ca_bundle: str = "") -> httpx.Client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from registrum.api.app import create_app
 from registrum.client import RegistryError
 from registrum.core import wire
+from registrum.server.http_limits import LimitedHttpToolsProtocol
 from registrum.server.ingest_report import print_ingest_summary
 from registrum.server.opening import (
     CREATES_DATABASE,
@@ -110,6 +112,9 @@ def serve(
         log.info("%s", line)
     log.info("Registrum serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
     start_scheduler(settings, registry)
+    # Header size and header/body deadlines (server/http_limits.py); a partial of a
+    # module-level class, so it pickles into --workers processes too.
+    http = partial(LimitedHttpToolsProtocol, limits=settings.inbound_limits())
     if settings.workers > 1:
         # Each worker builds its own registry from the same environment.
         import os
@@ -128,6 +133,7 @@ def serve(
             port=settings.port,
             workers=settings.workers,
             log_level=settings.log_level,
+            http=http,  # type: ignore[arg-type]
         )
     else:
         uvicorn.run(
@@ -135,6 +141,7 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            http=http,  # type: ignore[arg-type]
         )
 
 

@@ -64,7 +64,7 @@ def add(
         raise _fail(ValueError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}"), 2)
     registry = open_existing(database_url, "mirror add")
     try:
-        found = kind or detect_kind(url)
+        found = kind or detect_kind(url, limits=registry.settings.mirror_limits())
         upstream = registry.context.mirror.add(
             name, url, found, priority=priority, interval=seconds
         )

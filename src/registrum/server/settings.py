@@ -13,7 +13,10 @@ from typing import Any, Final
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from registrum.core.addresses import IPNetwork, parse_networks
 from registrum.identity.oidc import parse_claim_rules
+from registrum.server import http_limits
+from registrum.upstream import readers
 from registrum.verifiers import catalog, fetching
 from registrum.verifiers.package_sources import registry_urls_from_env
 
@@ -121,6 +124,48 @@ class Settings(BaseSettings):
         default=fetching.DEFAULT_MAX_DOWNLOAD_BYTES, ge=1024, le=16 * 1024**3
     )
     verify_ca_bundle: str = Field(default="", description="extra CA bundle for package registries")
+    # --- limits on what clients and upstreams send --------------------------------------
+    verify_allow_private: bool = Field(
+        default=False,
+        description="let package checks reach private/loopback addresses through any host, "
+        "not only through the configured ones (tests, internal-only registries)",
+    )
+    outbound_public_networks: str = Field(
+        default="",
+        description="comma-separated addresses/networks the outbound address guard treats as "
+        "public (for a network reached as if it were the internet)",
+    )
+    mirror_max_page_bytes: int = Field(
+        default=readers.DEFAULT_MAX_PAGE_BYTES,
+        ge=64 * 1024,
+        le=4 * 1024**3,
+        description="most bytes read of one page of an upstream's list or change feed",
+    )
+    mirror_max_file_bytes: int = Field(
+        default=readers.DEFAULT_MAX_FILE_BYTES,
+        ge=64 * 1024,
+        le=16 * 1024**3,
+        description="most bytes read of an upstream dump file (URL or path)",
+    )
+    http_max_header_bytes: int = Field(
+        default=http_limits.DEFAULT_MAX_HEADER_BYTES,
+        ge=1024,
+        le=16 * 1024**2,
+        description="most bytes of request line and headers a client may send (else 431)",
+    )
+    http_header_timeout: float = Field(
+        default=http_limits.DEFAULT_HEADER_TIMEOUT,
+        gt=0,
+        le=3600,
+        description="seconds a client has to send a request's headers (else 408, closed)",
+    )
+    http_body_timeout: float = Field(
+        default=http_limits.DEFAULT_BODY_TIMEOUT,
+        gt=0,
+        le=3600,
+        description="seconds a client has to send a request's body once its headers are in "
+        "(else 408, closed)",
+    )
     version: str = "dev"
     git_commit: str = "unknown"
     build_time: str = "unknown"
@@ -253,6 +298,26 @@ class Settings(BaseSettings):
             raise ValueError("expected the path of a PEM file of CA certificates")
         return value
 
+    @field_validator("outbound_public_networks")
+    @classmethod
+    def _public_networks(cls, value: str) -> str:
+        parse_networks(value, f"{PREFIX}OUTBOUND_PUBLIC_NETWORKS")
+        return value
+
+    @property
+    def public_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.outbound_public_networks, f"{PREFIX}OUTBOUND_PUBLIC_NETWORKS")
+
+    def mirror_limits(self) -> readers.MirrorLimits:
+        return readers.MirrorLimits(
+            self.mirror_max_page_bytes, self.mirror_max_file_bytes, self.public_networks
+        )
+
+    def inbound_limits(self) -> http_limits.HttpLimits:
+        return http_limits.HttpLimits(
+            self.http_max_header_bytes, self.http_header_timeout, self.http_body_timeout
+        )
+
     def verification(self, *, trust_documents: bool = False) -> catalog.VerificationConfig:
         return catalog.VerificationConfig(
             registry_urls=self.registry_urls,
@@ -262,6 +327,8 @@ class Settings(BaseSettings):
             max_download_bytes=self.mcpb_max_bytes,
             ca_bundle=self.verify_ca_bundle,
             trust_documents=trust_documents,
+            allow_private=self.verify_allow_private,
+            public_networks=self.public_networks,
         )
 
     @property

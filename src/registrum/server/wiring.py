@@ -6,6 +6,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -136,7 +137,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         verifiers, fetcher = catalog.build(settings.verification())
         ownership = OwnershipChecker(verifiers)
     policy = PolicyFile(settings.policy_file).current if settings.policy_file else None
-    mirror = MirrorService(store, reader_for, policy=policy)
+    readers = partial(reader_for, limits=settings.mirror_limits())
+    mirror = MirrorService(store, readers, policy=policy)
     context = ApiContext(
         query=QueryService(store),
         publish=PublishService(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -29,7 +30,9 @@ import orjson
 from registrum import __version__
 from registrum.client import RawServerPage, RegistryClient, RegistryError, ResponseError
 from registrum.client import api_root as client_api_root
+from registrum.client.guard import GuardedTransport, OutboundPolicy, ResponseTooLargeError
 from registrum.core import wire
+from registrum.core.addresses import IPNetwork
 from registrum.core.errors import UpstreamSyncError
 from registrum.core.ingest import Refusal, deviations_json, ingest_item
 from registrum.core.ports import KnownKeys, UpstreamBatch, UpstreamReader
@@ -43,6 +46,33 @@ LIST_PAGE: Final = 100
 # How far back each updated_since poll starts before the newest updatedAt seen.
 OVERLAP: Final = timedelta(minutes=5)
 _FEED: Final = "/x/io.registrum/changes"
+# A page of the official list (100 entries) is well under 1 MB, and a change-feed page of
+# 1000 entries a few MB; 32 MiB leaves room for large documents and still bounds memory.
+# A dump file holds a whole registry: tens of MB today, so 256 MiB.
+DEFAULT_MAX_PAGE_BYTES: Final = 32 * 1024 * 1024
+DEFAULT_MAX_FILE_BYTES: Final = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MirrorLimits:
+    """How much one answer of an upstream may be, and which networks the redirect check
+    treats as public. The upstream's own URL is trusted as configured (mirroring an
+    internal registry is the point); a redirect may not lead from a public address to a
+    non-public one."""
+
+    page_bytes: int = DEFAULT_MAX_PAGE_BYTES
+    file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    public_networks: tuple[IPNetwork, ...] = ()
+
+    def transport(self, cap: int, setting: str) -> GuardedTransport:
+        return GuardedTransport(
+            OutboundPolicy(
+                trust_first_hop=True,
+                public_networks=self.public_networks,
+                max_bytes=cap,
+                max_bytes_setting=setting,
+            )
+        )
 
 
 def _iso(value: datetime) -> str:
@@ -104,21 +134,40 @@ def entries_of(items: list[Any], where: str) -> tuple[list[UpstreamEntry], list[
 
 
 class _Http:
-    def __init__(self, upstream: Upstream, client: httpx.Client | None) -> None:
+    whole_files = False  # what this reader reads: pages of a list, or a whole dump
+
+    def __init__(
+        self,
+        upstream: Upstream,
+        client: httpx.Client | None,
+        limits: MirrorLimits | None = None,
+    ) -> None:
         self.upstream = upstream
+        self.limits = limits or MirrorLimits()
         self._own = client is None
+        if self.whole_files:
+            cap, setting = self.limits.file_bytes, "MCP_REGISTRY_MIRROR_MAX_FILE_BYTES"
+        else:
+            cap, setting = self.limits.page_bytes, "MCP_REGISTRY_MIRROR_MAX_PAGE_BYTES"
         self.http = client or httpx.Client(
             timeout=30.0,
             follow_redirects=True,
             headers={"User-Agent": f"registrum-mirror/{__version__}"},
+            transport=self.limits.transport(cap, setting),
         )
+
+    def error(self, exc: httpx.HTTPError, url: str) -> UpstreamSyncError:
+        where = f"upstream {self.upstream.name!r} ({url})"
+        if isinstance(exc, ResponseTooLargeError):
+            return UpstreamSyncError(f"upstream {self.upstream.name!r}: {exc}")
+        return UpstreamSyncError(f"{where}: cannot connect ({exc})")
 
     def get_bytes(self, url: str, params: Mapping[str, Any] | None = None) -> bytes:
         where = f"upstream {self.upstream.name!r} ({url})"
         try:
             response = self.http.get(url, params=params)
         except httpx.HTTPError as exc:
-            raise UpstreamSyncError(f"{where}: cannot connect ({exc})") from exc
+            raise self.error(exc, url) from exc
         if response.status_code != 200:
             raise UpstreamSyncError(f"{where}: answered HTTP {response.status_code}")
         return response.content
@@ -156,7 +205,7 @@ class FeedReader(_Http):
                 yield from pages
                 return
             pages.close()
-        yield from read_in_child(partial(_feed_in_child, self.upstream, first.done))
+        yield from read_in_child(partial(_feed_in_child, self.upstream, first.done, self.limits))
 
     def _pages(
         self, url: str, since: int, pool: ThreadPoolExecutor
@@ -212,8 +261,8 @@ def _nothing_staged(updated_since: datetime | None = None) -> dict[str, datetime
     return {}  # a feed reader never asks: the feed itself says what changed
 
 
-def _feed_in_child(upstream: Upstream, since: int) -> Iterator[UpstreamBatch]:
-    reader = FeedReader(upstream, None)
+def _feed_in_child(upstream: Upstream, since: int, limits: MirrorLimits) -> Iterator[UpstreamBatch]:
+    reader = FeedReader(upstream, None, limits)
     reader.child_backlog = None  # this is the child
     try:
         yield from reader.read({"seq": since}, _nothing_staged)
@@ -319,11 +368,15 @@ class OfficialReader(_Http):
 class FileReader(_Http):
     """A dump: a JSON array of ServerResponse items or server.json documents."""
 
+    whole_files = True
+
     def _content(self) -> bytes:
         source = self.upstream.url
         if source.startswith(("http://", "https://")):
             try:
                 response = self.http.get(source)
+            except ResponseTooLargeError as exc:
+                raise self.error(exc, source) from exc
             except httpx.HTTPError as exc:
                 raise UpstreamSyncError(f"upstream {self.upstream.name!r}: {exc}") from exc
             if response.status_code != 200:
@@ -332,7 +385,13 @@ class FileReader(_Http):
                 )
             return response.content
         path = Path(source.removeprefix("file://"))
+        cap = self.limits.file_bytes
         try:
+            if path.stat().st_size > cap:
+                raise UpstreamSyncError(
+                    f"upstream {self.upstream.name!r}: {path} is larger than {cap:,} bytes, "
+                    "the most this registry reads (MCP_REGISTRY_MIRROR_MAX_FILE_BYTES)"
+                )
             return path.read_bytes()
         except OSError as exc:
             raise UpstreamSyncError(f"upstream {self.upstream.name!r}: {exc}") from exc
@@ -366,12 +425,14 @@ class FileReader(_Http):
         )
 
 
-def detect_kind(url: str, client: httpx.Client | None = None) -> str:
+def detect_kind(
+    url: str, client: httpx.Client | None = None, limits: MirrorLimits | None = None
+) -> str:
     """``registrum`` when the URL serves a change feed, ``official`` when it serves the
     official list, ``file`` for a path or a URL of a dump."""
     if not url.startswith(("http://", "https://")):
         return "file"
-    probe = _Http(Upstream("probe", url, "official", 0, 0), client)
+    probe = _Http(Upstream("probe", url, "official", 0, 0), client, limits)
     try:
         try:
             response = probe.http.get(api_root(url) + _FEED, params={"limit": 1})
@@ -387,10 +448,12 @@ def detect_kind(url: str, client: httpx.Client | None = None) -> str:
         probe.close()
 
 
-def reader_for(upstream: Upstream, client: httpx.Client | None = None) -> UpstreamReader:
+def reader_for(
+    upstream: Upstream, client: httpx.Client | None = None, limits: MirrorLimits | None = None
+) -> UpstreamReader:
     readers: dict[str, type[FeedReader | OfficialReader | FileReader]] = {
         "registrum": FeedReader,
         "official": OfficialReader,
         "file": FileReader,
     }
-    return readers[upstream.kind](upstream, client)
+    return readers[upstream.kind](upstream, client, limits)

@@ -20,9 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import ClassVar, Final, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
+from registrum.client.guard import OutboundPolicy
+from registrum.core.addresses import IPNetwork
 from registrum.core.ports import PackageVerifier
 from registrum.verifiers.fetching import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
@@ -63,6 +66,13 @@ class VerificationConfig:
     # The publisher's own check (CLI): use what the document names when nothing is set.
     trust_documents: bool = False
     transport: httpx.BaseTransport | None = None
+    # Let checks reach private addresses through any host (tests, internal-only registries).
+    allow_private: bool = False
+    # Networks the address guard treats as public.
+    public_networks: tuple[IPNetwork, ...] = ()
+
+
+ALLOW_PRIVATE_SETTING: Final = "MCP_REGISTRY_VERIFY_ALLOW_PRIVATE"
 
 
 def installed() -> dict[str, VerifierClass]:
@@ -121,9 +131,30 @@ def build(config: VerificationConfig) -> tuple[dict[str, PackageVerifier], Fetch
         max_download_bytes=config.max_download_bytes,
         verify=config.ca_bundle or True,
         transport=config.transport,
+        policy=None if config.trust_documents else _policy(config, parsed),
     )
     verifiers = {t: cls(ups, fetcher) for t, (cls, ups) in parsed.items()}
     return verifiers, fetcher
+
+
+def _policy(
+    config: VerificationConfig, parsed: Mapping[str, tuple[VerifierClass, PackageSources]]
+) -> OutboundPolicy:
+    """The operator's fixed hosts are trusted as configured (a pull-through cache on the
+    internal network is normal); a host a wildcard entry lets the publisher pick, or any
+    other URL a document or an answer names, must be public."""
+    trusted = {
+        (urlsplit(entry.fetch).hostname or "").lower()
+        for _, sources in parsed.values()
+        for entry in sources.entries
+        if not entry.named.startswith("*.")
+    }
+    return OutboundPolicy(
+        trusted_hosts=frozenset(trusted - {""}),
+        allow_private=config.allow_private,
+        allow_private_setting=ALLOW_PRIVATE_SETTING,
+        public_networks=config.public_networks,
+    )
 
 
 def parse_host_timeouts(raw: str) -> dict[str, float]:

@@ -26,7 +26,8 @@ import httpx
 import orjson
 
 from registrum import __version__
-from registrum.core.errors import BadUpstreamError, UpstreamUnavailableError
+from registrum.client.guard import AddressRefusedError, GuardedTransport, OutboundPolicy
+from registrum.core.errors import BadUpstreamError, PackageOwnershipError, UpstreamUnavailableError
 
 USER_AGENT: Final = f"Registrum-Validator/{__version__}"
 DEFAULT_TIMEOUT: Final = 10.0
@@ -106,18 +107,30 @@ class Fetcher:
         user_agent: str = USER_AGENT,
         verify: bool | str = True,
         transport: httpx.BaseTransport | None = None,
+        policy: OutboundPolicy | None = None,
     ) -> None:
+        """``policy`` fences in where requests may go (every hop, redirects included);
+        ``None`` lets them go anywhere (the publisher's own ``validate --online``)."""
         self.timeout = timeout
         self.host_timeouts = {k.lower(): v for k, v in (host_timeouts or {}).items()}
         self.max_response_bytes = max_response_bytes
         self.max_download_bytes = max_download_bytes
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
+        if policy is not None:
+            transport = GuardedTransport(
+                policy,
+                transport,
+                factory=lambda: httpx.HTTPTransport(verify=verify, limits=limits),
+            )
         self._client = httpx.Client(
             headers={"User-Agent": user_agent},
             verify=verify,
             transport=transport,
+            # Proxies from the environment would reach hosts the guard never judged.
+            trust_env=policy is None,
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            limits=limits,
         )
 
     def close(self) -> None:
@@ -195,6 +208,13 @@ class Fetcher:
             ) from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise BadUpstreamError(f"cannot request {url!r}: {exc}") from None
+        except AddressRefusedError as exc:
+            # A publisher's document (or a registry it names) chose the target: a refusal
+            # the publisher must fix, not an outage to retry.
+            raise PackageOwnershipError(
+                f"{what}: {exc}; this registry fetches package data only from public "
+                "addresses or from the package registries its operator configures"
+            ) from None
         except httpx.TransportError as exc:
             raise UpstreamUnavailableError(
                 f"{what} could not be reached ({url}: {exc.__class__.__name__}"
