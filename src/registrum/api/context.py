@@ -13,6 +13,7 @@ from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import Depends, Header, Request
 
+from registrum.api.rate_limits import RateLimitConfig
 from registrum.core.errors import AuthenticationError, InvalidInputError, Problem
 from registrum.core.permissions import Principal
 from registrum.services.auth import TokenExchange
@@ -55,6 +56,9 @@ class ApiContext:
     # Where database reads run: None inline on the event loop (local reads, SQLite), else
     # a bounded pool of threads (reads over a network, PostgreSQL).
     read_pool: Executor | None = None
+    # Rate limits per client address and token (api/rate_limits.py); none by default here,
+    # the server's settings turn the login limit on.
+    rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
 
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn``, which reads the database, where reads belong (``read_pool``)."""

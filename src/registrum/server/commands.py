@@ -128,6 +128,9 @@ def serve(
             port=settings.port,
             workers=settings.workers,
             log_level=settings.log_level,
+            # Who the client is behind a proxy is decided by MCP_REGISTRY_TRUSTED_PROXIES
+            # (api/client_address.py), not by uvicorn's own list.
+            proxy_headers=False,
         )
     else:
         uvicorn.run(
@@ -135,6 +138,7 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            proxy_headers=False,
         )
 
 
