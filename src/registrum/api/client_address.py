@@ -55,7 +55,9 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
+@functools.lru_cache(maxsize=4096)
 def _trusted(text: str, trusted: TrustedProxies) -> bool:
+    # Cached: the same few proxies and clients come back on every request.
     address = _ip(text)
     return address is not None and any(address in net for net in trusted)
 
