@@ -60,7 +60,7 @@ class RateLimitConfig:
         return bool(self.auth or self.publish or self.edit or self.read)
 
 
-def _group(method: str, path: str) -> str | None:
+def request_group(method: str, path: str) -> str | None:
     """Which group a request is in, if any."""
     for prefix in _PREFIXES:
         if path.startswith(prefix):
@@ -123,7 +123,7 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["method"] not in self._methods:
             await self.app(scope, receive, send)
             return
-        group = _group(scope["method"], scope["path"])
+        group = request_group(scope["method"], scope["path"])
         limits = self._limits.get(group) if group else None
         if not limits or group is None:
             await self.app(scope, receive, send)
