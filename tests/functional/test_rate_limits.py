@@ -3,6 +3,7 @@ per token, counted in memory or in a real Redis server shared by several app ins
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import uuid
@@ -40,8 +41,9 @@ def redis_url() -> str:
 
 def address() -> str:
     """A client address no other test (or earlier run on the same Redis) has used."""
-    h = uuid.uuid4().hex
-    return f"2001:db8:{h[0:4]}:{h[4:8]}:{h[8:12]}:{h[12:16]}:{h[16:20]}:{h[20:24]}"
+    random = uuid.uuid4().int & (2**96 - 1)
+    # In the documentation prefix, written as the server writes it back (compressed).
+    return str(ipaddress.IPv6Address((0x20010DB8 << 96) | random))
 
 
 @pytest.fixture
