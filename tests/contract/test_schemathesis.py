@@ -68,6 +68,9 @@ def _settings(tmp: Path, database_url: str, **logins: Any) -> Settings:
         oidc_client_id="operators",
         oidc_edit_permissions="*",
         http_auth_allow_private=True,
+        # The examples share one app and call the logins far more often than a client
+        # would; the login limit has its own tests (tests/functional/test_rate_limits.py).
+        rate_limit_auth="",
         **logins,
     )
 

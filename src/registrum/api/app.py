@@ -19,7 +19,9 @@ from registrum.api.context import ApiContext, strict_query
 from registrum.api.cors import CorsMiddleware
 from registrum.api.fastpath import FastListMiddleware
 from registrum.api.middleware import BodyLimitMiddleware, RawPathMiddleware
+from registrum.api.rate_limits import RateLimitMiddleware
 from registrum.api.routes import auth, extensions, meta, publish, servers, validate
+from registrum.core.errors import RegistrumError
 from registrum.services.query import DEFAULT_LIMIT
 
 PREFIXES = ("/v0.1", "/v0")
@@ -111,9 +113,26 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
         max_bytes=ctx.response_cache_bytes,
         max_age=ctx.cache_max_age,
     )
+    if ctx.rate_limits.active:
+        # Outside the cache, so that a limit on reads counts cached answers too; inside CORS,
+        # so that a browser can read the 429.
+        app.add_middleware(RateLimitMiddleware, config=ctx.rate_limits, subject=_token_subject(ctx))
     if ctx.cors_origins:
         _wrap_everything(app, lambda inner: CorsMiddleware(inner, origins=ctx.cors_origins))
     return app
+
+
+def _token_subject(ctx: ApiContext) -> Callable[[str], str | None]:
+    """``method:subject`` of a valid registry token, which a per-token limit counts under."""
+
+    def subject(token: str) -> str | None:
+        try:
+            principal = ctx.tokens.verify(token)
+        except RegistrumError:
+            return None
+        return f"{principal.method}:{principal.subject}"
+
+    return subject
 
 
 def _wrap_everything(app: FastAPI, wrap: Callable[[ASGIApp], ASGIApp]) -> None:

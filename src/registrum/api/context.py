@@ -13,7 +13,9 @@ from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import Depends, Header, Request
 
+from registrum.api.client_address import client_address
 from registrum.api.lanes import Lanes
+from registrum.api.rate_limits import RateLimitConfig
 from registrum.core.errors import AuthenticationError, InvalidInputError, Problem
 from registrum.core.permissions import Principal
 from registrum.services.auth import TokenExchange
@@ -59,6 +61,9 @@ class ApiContext:
     # Where blocking work other than reads runs: logins, package checks and writes each on
     # threads of their own (api/lanes.py).
     lanes: Lanes = field(default_factory=Lanes.build)
+    # Rate limits per client address and token (api/rate_limits.py); none by default here,
+    # the server's settings turn the login limit on.
+    rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
 
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn``, which reads the database, where reads belong (``read_pool``)."""
@@ -68,9 +73,11 @@ class ApiContext:
         return await loop.run_in_executor(self.read_pool, functools.partial(fn, *args, **kwargs))
 
 
-def client_of(request: Request) -> str | None:
-    """The address a request came from, the key of per-client caps."""
-    return request.client.host if request.client is not None else None
+def client_of(request: Request) -> str:
+    """The address a request came from, seen through trusted proxies: the key of per-client
+    caps, as it is of the rate limits."""
+    ctx: ApiContext = request.app.state.context
+    return client_address(request.scope, ctx.rate_limits.trusted_proxies)
 
 
 async def context(request: Request) -> ApiContext:

@@ -76,6 +76,7 @@ _TITLES = {
     502: "Bad Gateway",
     415: "Unsupported Media Type",
     422: "Unprocessable Entity",
+    429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
@@ -90,8 +91,10 @@ def problem_response(
     detail: str,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    type_uri: str | None = None,
 ) -> Response:
-    body: dict[str, Any] = {
+    body: dict[str, Any] = {"type": type_uri} if type_uri else {}
+    body |= {
         "title": title_for(status),
         "status": status,
         "detail": detail,

@@ -134,6 +134,9 @@ def serve(
             workers=settings.workers,
             log_level=settings.log_level,
             http=http,  # type: ignore[arg-type]
+            # Who the client is behind a proxy is decided by MCP_REGISTRY_TRUSTED_PROXIES
+            # (api/client_address.py), not by uvicorn's own list.
+            proxy_headers=False,
         )
     else:
         uvicorn.run(
@@ -142,6 +145,7 @@ def serve(
             port=settings.port,
             log_level=settings.log_level,
             http=http,  # type: ignore[arg-type]
+            proxy_headers=False,
         )
 
 

@@ -13,6 +13,9 @@ from typing import Any, Final
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from registrum.api.client_address import parse_trusted_proxies
+from registrum.api.limiter import MEMORY, check_storage_uri, parse_limits
+from registrum.api.rate_limits import RateLimitConfig
 from registrum.core.addresses import IPNetwork, parse_networks
 from registrum.identity.oidc import parse_claim_rules
 from registrum.server import http_limits
@@ -231,6 +234,56 @@ class Settings(BaseSettings):
         default=True, description="run the configured upstreams' syncs on their schedule"
     )
     log_level: str = "info"
+    # --- rate limits (api/rate_limits.py): the limits library's notation, empty = none -----
+    # Logins are limited by default: each may call out to GitHub, DNS or a web site. A
+    # publisher logs in once per publish (a token lasts minutes), so one a second from an
+    # address leaves room for a CI farm behind one NAT while a flood is cut short.
+    rate_limit_auth: str = Field(
+        default="60/minute", description="login requests (POST /auth/*) per client address"
+    )
+    rate_limit_publish: str = Field(
+        default="", description="publish requests per client address and per token"
+    )
+    rate_limit_edit: str = Field(
+        default="",
+        description="edits, status changes, renames and transfers per address and per token",
+    )
+    rate_limit_read: str = Field(default="", description="reads (GET, HEAD) per client address")
+    rate_limit_storage: str = Field(
+        default=MEMORY, description="memory:// (per process) or redis://host:6379/0 (shared)"
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="addresses/CIDRs of proxies whose X-Forwarded-For/Forwarded name the client",
+    )
+
+    @field_validator("rate_limit_auth", "rate_limit_publish", "rate_limit_edit", "rate_limit_read")
+    @classmethod
+    def _limits(cls, value: str) -> str:
+        parse_limits(value)
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _limit_storage(cls, value: str) -> str:
+        return check_storage_uri(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        parse_trusted_proxies(value)
+        return value
+
+    @property
+    def rate_limits(self) -> RateLimitConfig:
+        return RateLimitConfig(
+            auth=parse_limits(self.rate_limit_auth),
+            publish=parse_limits(self.rate_limit_publish),
+            edit=parse_limits(self.rate_limit_edit),
+            read=parse_limits(self.rate_limit_read),
+            storage_uri=self.rate_limit_storage,
+            trusted_proxies=parse_trusted_proxies(self.trusted_proxies),
+        )
 
     @field_validator("server_address")
     @classmethod

@@ -162,6 +162,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         response_cache_bytes=settings.response_cache_bytes,
         cache_max_age=settings.cache_max_age,
         cors_origins=settings.cors_origins,
+        rate_limits=settings.rate_limits,
         read_pool=None
         if store.dialect.local_reads
         else ThreadPoolExecutor(settings.read_threads, thread_name_prefix="registrum-read"),
