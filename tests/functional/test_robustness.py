@@ -844,6 +844,13 @@ def bad_authorizations() -> list[tuple[str, str | bytes]]:
         ("tampered payload", f"Bearer {head}.{b64(json.dumps(claims(iss='x')).encode())}.{sig}"),
         ("truncated signature", f"Bearer {head}.{body}.{sig[:-4]}"),
         ("missing exp", f"Bearer {sign(claims(exp=_ABSENT))}"),
+        # Correctly signed, but not what this registry issues: another issuer, a lifetime
+        # far beyond the registry's five minutes, no time of issue, issued in the future.
+        ("wrong issuer", f"Bearer {sign(claims(iss='https://idp.example.com'))}"),
+        ("no issuer", f"Bearer {sign(claims(iss=_ABSENT))}"),
+        ("ten-year lifetime", f"Bearer {sign(claims(exp=now + 10 * 365 * 86400))}"),
+        ("missing iat", f"Bearer {sign(claims(iat=_ABSENT))}"),
+        ("iat in the future", f"Bearer {sign(claims(iat=now + 3600, exp=now + 3700))}"),
         ("expired", f"Bearer {sign(claims(exp=now - 3600, iat=now - 7200, nbf=now - 7200))}"),
         ("not yet valid", f"Bearer {sign(claims(nbf=now + 3600))}"),
         ("exp is text", f"Bearer {sign(claims(exp='tomorrow'))}"),
