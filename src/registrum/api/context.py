@@ -55,6 +55,9 @@ class ApiContext:
     # Where database reads run: None inline on the event loop (local reads, SQLite), else
     # a bounded pool of threads (reads over a network, PostgreSQL).
     read_pool: Executor | None = None
+    # Anonymous auth on only because the server listens on loopback (not set explicitly):
+    # then /auth/none refuses requests relayed by a proxy on the same host.
+    anonymous_by_default: bool = False
 
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn``, which reads the database, where reads belong (``read_pool``)."""

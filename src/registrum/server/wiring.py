@@ -158,6 +158,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         response_cache_bytes=settings.response_cache_bytes,
         cache_max_age=settings.cache_max_age,
         cors_origins=settings.cors_origins,
+        anonymous_by_default=settings.anonymous_auth and settings.enable_anonymous_auth is None,
         read_pool=None
         if store.dialect.local_reads
         else ThreadPoolExecutor(settings.read_threads, thread_name_prefix="registrum-read"),
