@@ -431,3 +431,19 @@ def test_null_members_are_refused_with_their_paths(client, token, prefix):
     assert r.status_code in (400, 422)
     locations = {e["location"] for e in r.json()["errors"]}
     assert locations == {"body.title", "body.packages[0].runtimeHint"}
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "named"),
+    [
+        ("description", "Weather \u202eevil", "U+202E RIGHT-TO-LEFT OVERRIDE (at character 8)"),
+        ("title", "Weather\u2066", "U+2066 LEFT-TO-RIGHT ISOLATE (at character 7)"),
+        ("version", "1.0.0-\u0430", "U+0430 CYRILLIC SMALL LETTER A (at character 6)"),
+    ],
+)
+def test_hidden_and_look_alike_characters_are_refused(publish, member, value, named):
+    r = publish(server_json(**{member: value}))
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["errors"]
+    assert error["location"] == f"body.{member}"
+    assert named in error["message"]
