@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from registrum.core import wire
@@ -447,3 +448,23 @@ def test_hidden_and_look_alike_characters_are_refused(publish, member, value, na
     (error,) = r.json()["errors"]
     assert error["location"] == f"body.{member}"
     assert named in error["message"]
+
+
+def test_numbers_are_kept_exactly_or_refused(client, token, publish):
+    headers = {**auth(token("publish:*")), "Content-Type": "application/json"}
+    doc = server_json(_meta={wire.PUBLISHER_META: {"x": {"count": 0}}})
+    text = orjson_text(doc).replace('"count":0', '"count":18446744073709551616')
+    r = client.post("/v0.1/publish", content=text, headers=headers)
+    assert r.status_code == 400, r.text
+    (error,) = r.json()["errors"]
+    assert error["location"] == f"body._meta.{wire.PUBLISHER_META}.x.count"
+    assert "cannot be kept exactly" in error["message"]
+    # The largest integer that is kept, and a decimal, read back as sent.
+    text = orjson_text(doc).replace('"count":0', '"count":18446744073709551615,"ratio":0.1')
+    assert client.post("/v0.1/publish", content=text, headers=headers).status_code == 200
+    got = client.get("/v0.1/servers/io.github.alice%2Fweather/versions/1.0.0")
+    assert '"count":18446744073709551615,"ratio":0.1' in got.text
+
+
+def orjson_text(doc: dict[str, Any]) -> str:
+    return orjson.dumps(doc).decode()
