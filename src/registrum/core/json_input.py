@@ -14,7 +14,6 @@ can read is reported where its syntax breaks.
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from typing import Any, Final
 
@@ -52,7 +51,7 @@ def parse_json(data: bytes | str) -> Any:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise _refusal(data, exc) from exc
-    if _MAY_LOSE_DIGITS.search(data if isinstance(data, bytes) else data.encode()):
+    if _LONG_RUN in (data if isinstance(data, bytes) else data.encode()).translate(_DIGITS):
         _require_exact_numbers(data)
     return value
 
@@ -61,9 +60,12 @@ def parse_json(data: bytes | str) -> Any:
 # other number as a double. A double keeps every decimal of up to 15 significant digits, so
 # only a literal of 16 or more digits can change on the way through (18446744073709551616
 # read back as 1.8446744073709552e+19, pi to 20 places cut to 16). Such a literal always
-# holds a run of 16 digits and dots: the search for one (in C) keeps the common body from
-# being read twice; a long digit run inside a string only costs that second read.
-_MAY_LOSE_DIGITS: Final = re.compile(rb"[0-9.]{16,}")
+# holds a run of 16 digits and dots: the search for one keeps the common body from being
+# read twice; a long digit run inside a string only costs that second read. The search maps
+# digits and dots to "0", all else to " ", and looks for sixteen "0"s: two passes in C, 7 us
+# for a 1.8 KB document where a regular expression took 60 us.
+_DIGITS: Final = bytes(0x30 if chr(b) in "0123456789." else 0x20 for b in range(256))
+_LONG_RUN: Final = b"0" * 16
 _INTEGERS: Final = range(-(2**63), 2**64)
 _INEXACT: Final = (
     "is the number {digits}, which cannot be kept exactly (it would read back as {stored}): "
