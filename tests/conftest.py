@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,8 +28,11 @@ TEST_SEED = "11" * 32
 # takes the `database_url` fixture runs once on SQLite and once on it.
 POSTGRES = os.environ.get("REGISTRUM_TEST_POSTGRES", "")
 BACKENDS = ("sqlite", "postgresql")
-# One template per pytest-xdist worker (gw0, gw1, ...), so parallel workers never share one.
-_TEMPLATE = f"registrum_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+# One template per pytest-xdist worker (gw0, gw1, ...), so parallel workers never share one,
+# and per checkout: two checkouts testing against one server at once (each with its own
+# migrations) would otherwise drop and rebuild each other's template.
+_CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
+_TEMPLATE = f"registrum_template_{_CHECKOUT}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def postgres_url(database: str) -> str:

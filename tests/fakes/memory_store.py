@@ -33,6 +33,7 @@ from registrum.core.records import (
     VersionUpdate,
 )
 from registrum.core.status import Status
+from registrum.core.urls import remote_url_key
 from registrum.core.wire import VersionView
 
 
@@ -216,10 +217,11 @@ class _Versions:
         return {i for i in ids if i in self._s.versions}
 
     def remote_url_owner(self, url: str, other_than: str) -> str | None:
+        key = remote_url_key(url)
         for row in self._s.versions.values():
             view = row.view
             if (
-                url in row.remote_urls
+                key in {remote_url_key(u) for u in row.remote_urls}
                 and view.server_id != other_than
                 and view.status is not Status.DELETED
             ):

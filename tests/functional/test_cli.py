@@ -129,3 +129,14 @@ def test_import_from_another_registrys_servers_url(tmp_path):
     assert "imported 250 new version(s)" in result.stderr
     dump = json.loads(run_cli("export", cwd=downstream).stdout)
     assert sorted(d["server"]["name"] for d in dump) == sorted(i["name"] for i in items)
+
+
+def test_validate_refuses_a_number_it_cannot_keep_exactly(tmp_path):
+    text = json.dumps(server_json(_meta={"x": {"count": 0}})).replace(
+        '"count": 0', '"count": 18446744073709551616'
+    )
+    (tmp_path / "server.json").write_text(text)
+    result = run_cli("validate", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "_meta.x.count" in result.stdout
+    assert "cannot be kept exactly" in result.stdout

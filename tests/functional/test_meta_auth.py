@@ -122,6 +122,35 @@ def test_anonymous_token_publishes_only_the_anonymous_namespace(client, prefix):
     assert_problem(r, 403, "You do not have edit permissions for this server")
 
 
+_PROXIED = [
+    {"X-Forwarded-For": "203.0.113.7"},
+    {"Forwarded": "for=203.0.113.7;proto=https"},
+    {"X-Real-IP": "203.0.113.7"},
+    {"Via": "1.1 proxy.example.com"},
+]
+
+
+@pytest.mark.parametrize("headers", _PROXIED)
+def test_default_anonymous_auth_refuses_requests_relayed_by_a_proxy(other_app, headers):
+    # On by default (loopback, not set): a proxy on the same host would otherwise hand an
+    # anonymous publishing token to anyone on the internet.
+    with other_app(enable_anonymous_auth=None, server_address="127.0.0.1:8080") as c:
+        r = c.post("/v0.1/auth/none", headers=headers)
+        problem = assert_problem(r, 403)
+        assert "came through a proxy" in problem["detail"]
+        assert "MCP_REGISTRY_ENABLE_ANONYMOUS_AUTH=true" in problem["detail"]
+        assert problem["errors"][0]["location"] == f"header.{next(iter(headers)).lower()}"
+        # Straight from the loopback peer it still works.
+        assert c.post("/v0.1/auth/none").status_code == 200
+
+
+@pytest.mark.parametrize("headers", _PROXIED)
+def test_explicitly_enabled_anonymous_auth_serves_proxied_requests(other_app, headers):
+    with other_app(enable_anonymous_auth=True, server_address="127.0.0.1:8080") as c:
+        r = c.post("/v0.1/auth/none", headers=headers)
+        assert r.status_code == 200, r.text
+
+
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_auth_none_is_absent_when_anonymous_auth_is_disabled(other_app, prefix):
     with other_app(enable_anonymous_auth=False) as c:

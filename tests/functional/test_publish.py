@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from registrum.core import wire
@@ -431,3 +432,39 @@ def test_null_members_are_refused_with_their_paths(client, token, prefix):
     assert r.status_code in (400, 422)
     locations = {e["location"] for e in r.json()["errors"]}
     assert locations == {"body.title", "body.packages[0].runtimeHint"}
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "named"),
+    [
+        ("description", "Weather \u202eevil", "U+202E RIGHT-TO-LEFT OVERRIDE (at character 8)"),
+        ("title", "Weather\u2066", "U+2066 LEFT-TO-RIGHT ISOLATE (at character 7)"),
+        ("version", "1.0.0-\u0430", "U+0430 CYRILLIC SMALL LETTER A (at character 6)"),
+    ],
+)
+def test_hidden_and_look_alike_characters_are_refused(publish, member, value, named):
+    r = publish(server_json(**{member: value}))
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["errors"]
+    assert error["location"] == f"body.{member}"
+    assert named in error["message"]
+
+
+def test_numbers_are_kept_exactly_or_refused(client, token, publish):
+    headers = {**auth(token("publish:*")), "Content-Type": "application/json"}
+    doc = server_json(_meta={wire.PUBLISHER_META: {"x": {"count": 0}}})
+    text = orjson_text(doc).replace('"count":0', '"count":18446744073709551616')
+    r = client.post("/v0.1/publish", content=text, headers=headers)
+    assert r.status_code == 400, r.text
+    (error,) = r.json()["errors"]
+    assert error["location"] == f"body._meta.{wire.PUBLISHER_META}.x.count"
+    assert "cannot be kept exactly" in error["message"]
+    # The largest integer that is kept, and a decimal, read back as sent.
+    text = orjson_text(doc).replace('"count":0', '"count":18446744073709551615,"ratio":0.1')
+    assert client.post("/v0.1/publish", content=text, headers=headers).status_code == 200
+    got = client.get("/v0.1/servers/io.github.alice%2Fweather/versions/1.0.0")
+    assert '"count":18446744073709551615,"ratio":0.1' in got.text
+
+
+def orjson_text(doc: dict[str, Any]) -> str:
+    return orjson.dumps(doc).decode()

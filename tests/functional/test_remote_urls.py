@@ -42,9 +42,50 @@ def test_other_versions_of_the_same_server_may_reuse_it(publish):
     assert publish(_doc(A, "1.1.0")).status_code == 200
 
 
-def test_the_url_is_exact_string_equality(publish):
+# Other spellings of URL: the same endpoint, so the same owner.
+SAME_ADDRESS = [
+    "https://MCP.EXAMPLE.COM/mcp",
+    "https://mcp.example.com/mcp/",
+    "https://mcp.example.com:443/mcp",
+    "https://mcp.example.com/%6d%63%70",
+    "https://mcp.example.com/x/../mcp",
+    "https://mcp.example.com/mcp#tools",
+    "https://mcp.example.com/mcp?",
+]
+
+
+@pytest.mark.parametrize("url", SAME_ADDRESS)
+def test_another_spelling_of_a_taken_url_is_refused(client, admin, publish, url):
     assert publish(_doc(A)).status_code == 200
-    assert publish(_doc(B, url=URL + "/")).status_code == 200
+    r = client.post("/v0.1/publish", json=_doc(B, url=url), headers=admin)
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"] == f"remote URL {url} is already used by server {A}"
+    # the owner keeps publishing under any spelling, and its document keeps its own
+    assert publish(_doc(A, "1.1.0", url=url)).status_code == 200
+    got = client.get(f"/v0.1/servers/{enc(A)}/versions/1.1.0").json()
+    assert got["server"]["remotes"][0]["url"] == url
+
+
+def test_internationalised_hosts_compare_in_their_ascii_form(publish):
+    assert publish(_doc(A, url="https://bücher.example.com/mcp")).status_code == 200
+    r = publish(_doc(B, url="https://xn--bcher-kva.example.com/mcp"))
+    assert r.status_code == 400, r.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://mcp.example.com/mcp2",
+        "https://mcp.example.com/MCP",
+        "http://mcp.example.com/mcp",
+        "https://mcp.example.com:8443/mcp",
+        "https://mcp.example.com/mcp?tenant=b",
+        "https://mcp.example.com/mcp%2F",
+    ],
+)
+def test_a_different_address_is_free(publish, url):
+    assert publish(_doc(A)).status_code == 200
+    assert publish(_doc(B, url=url)).status_code == 200
 
 
 def test_deleting_a_server_releases_its_urls(client, admin, publish):
@@ -100,3 +141,15 @@ def test_import_keeps_a_conflicting_item_and_records_the_clash(registry, client,
     r = publish(_doc("io.github.carol/weather"))
     assert r.status_code == 400
     assert r.json()["errors"][0]["location"] == "body.remotes[0].url"
+
+
+def test_import_records_a_clash_between_two_spellings(registry, client):
+    result = registry.context.importer.import_items(
+        [_doc(A), _doc(B, url="https://Mcp.Example.com:443/mcp/")]
+    )
+    assert result.added == 2
+    assert result.deviations == {"remote-url-taken": 1}
+    clash = client.get(f"/v0.1/servers/{enc(B)}/versions/1.0.0").json()
+    assert clash["server"]["remotes"][0]["url"] == "https://Mcp.Example.com:443/mcp/"
+    warnings = clash["_meta"]["io.registrum/registry"]["warnings"]
+    assert [(w["rule"], w["path"]) for w in warnings] == [("remote-url-taken", "remotes[0].url")]

@@ -64,6 +64,9 @@ class ApiContext:
     # Rate limits per client address and token (api/rate_limits.py); none by default here,
     # the server's settings turn the login limit on.
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
+    # Anonymous auth on only because the server listens on loopback (not set explicitly):
+    # then /auth/none refuses requests relayed by a proxy on the same host.
+    anonymous_by_default: bool = False
 
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn``, which reads the database, where reads belong (``read_pool``)."""

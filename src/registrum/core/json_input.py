@@ -4,7 +4,9 @@ fix it.
 orjson decodes every body. It is strict exactly where storage must be: text is UTF-8 with no
 lone UTF-16 surrogate (neither PostgreSQL's text nor any UTF-8 file can hold one, while
 Python's own ``json`` module would accept one and fail later, on the way to the database),
-and every number is a finite double. When it refuses a body, the lenient standard decoder
+and every number is a finite double. A number it would store other than as written (an
+integer beyond 64 bits, a decimal with more digits than a double holds) is refused, naming
+it. When it refuses a body, the lenient standard decoder
 reads it again, only to find the member at fault, so the answer names it; a body neither
 can read is reported where its syntax breaks.
 """
@@ -12,6 +14,7 @@ can read is reported where its syntax breaks.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any, Final
 
 import orjson
@@ -45,9 +48,70 @@ class _Constant(str):
 def parse_json(data: bytes | str) -> Any:
     """Decode a request body, with a message that says where the JSON breaks."""
     try:
-        return orjson.loads(data)
+        value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise _refusal(data, exc) from exc
+    if _LONG_RUN in (data if isinstance(data, bytes) else data.encode()).translate(_DIGITS):
+        _require_exact_numbers(data)
+    return value
+
+
+# Numbers are stored as orjson reads them: integers from -2**63 to 2**64 - 1 exactly, any
+# other number as a double. A double keeps every decimal of up to 15 significant digits, so
+# only a literal of 16 or more digits can change on the way through (18446744073709551616
+# read back as 1.8446744073709552e+19, pi to 20 places cut to 16). Such a literal always
+# holds a run of 16 digits and dots: the search for one keeps the common body from being
+# read twice; a long digit run inside a string only costs that second read. The search maps
+# digits and dots to "0", all else to " ", and looks for sixteen "0"s: two passes in C, 7 us
+# for a 1.8 KB document where a regular expression took 60 us.
+_DIGITS: Final = bytes(0x30 if chr(b) in "0123456789." else 0x20 for b in range(256))
+_LONG_RUN: Final = b"0" * 16
+_INTEGERS: Final = range(-(2**63), 2**64)
+_INEXACT: Final = (
+    "is the number {digits}, which cannot be kept exactly (it would read back as {stored}): "
+    "send an integer from -9223372036854775808 to 18446744073709551615, a number of at most "
+    "15 significant digits, or the value as a string"
+)
+
+
+class _Float(str):
+    """A number with a fraction or an exponent, as written."""
+
+
+def _require_exact_numbers(data: bytes | str) -> None:
+    try:
+        value = json.loads(data, parse_int=_Number, parse_float=_Float)
+    except (ValueError, RecursionError):
+        return  # refused later, for its depth (orjson read it)
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            # Reversed onto the stack: the first number at fault in document order is named.
+            members = [(v, f"{path}.{k}" if path else str(k)) for k, v in node.items()]
+            stack.extend(reversed(members))
+        elif isinstance(node, list):
+            stack.extend(reversed([(v, f"{path}[{i}]") for i, v in enumerate(node)]))
+        elif isinstance(node, _Float | _Number):
+            stored = _as_stored(node)
+            if stored is not None:
+                digits = node if len(node) <= 40 else f"{node[:20]}... ({len(node)} characters)"
+                message = _INEXACT.format(digits=digits, stored=stored)
+                where = f"member {path}" if path else "the body"
+                raise InvalidInputError(
+                    f"body has a number that cannot be stored exactly: {where} {message}",
+                    [Problem(path, message)],
+                )
+
+
+def _as_stored(literal: str) -> str | None:
+    """How a number literal reads back once stored, when that differs from its value."""
+    if isinstance(literal, _Number) and int(literal) in _INTEGERS:
+        return None
+    stored = float(literal)
+    if Decimal(repr(stored)) == Decimal(literal):
+        return None
+    return repr(stored)
 
 
 def _refusal(data: bytes | str, exc: orjson.JSONDecodeError) -> InvalidInputError:

@@ -13,6 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 import orjson
 
 from registrum.core import wire
+from registrum.core.display_text import hidden_character_problems, version_script_problems
 from registrum.core.errors import Problem
 from registrum.core.names import name_problems
 from registrum.core.versioning import version_problems
@@ -335,6 +336,7 @@ def semantic_problems(doc: dict[str, Any], non_current_schema: str = "error") ->
     name = doc.get("name")
     if isinstance(name, str):
         problems += name_problems(name)
+        problems += hidden_character_problems(name, "name")
     version = doc.get("version")
     if version == "":
         problems.append(
@@ -348,7 +350,7 @@ def semantic_problems(doc: dict[str, Any], non_current_schema: str = "error") ->
         problems += version_problems(version, "version")
         # Beyond the official rules: a version is a URL path segment and part of a list
         # cursor, where control characters are refused; such a version could never be read.
-        if any(ord(c) < 32 for c in version):
+        if any(ord(c) < 32 or c == "\x7f" for c in version):
             problems.append(
                 Problem(
                     "version",
@@ -357,7 +359,14 @@ def semantic_problems(doc: dict[str, Any], non_current_schema: str = "error") ->
                     rule="version-control-characters",
                 )
             )
+        else:
+            problems += version_script_problems(version, "version")
     title = doc.get("title")
+    if isinstance(title, str) and title.strip():  # a blank title has its own rule below
+        problems += hidden_character_problems(title, "title")
+    description = doc.get("description")
+    if isinstance(description, str):
+        problems += hidden_character_problems(description, "description", description=True)
     if isinstance(title, str) and title and not title.strip():
         problems.append(
             Problem(

@@ -98,8 +98,8 @@ def serve(
         why = (
             "set by MCP_REGISTRY_ENABLE_ANONYMOUS_AUTH"
             if settings.enable_anonymous_auth is not None
-            else "local default: bound to loopback; set MCP_REGISTRY_ENABLE_ANONYMOUS_AUTH=false "
-            "to turn it off"
+            else "local default: bound to loopback; requests that came through a proxy are "
+            "refused; set MCP_REGISTRY_ENABLE_ANONYMOUS_AUTH=false to turn it off"
         )
         log.warning(
             "anonymous auth is ENABLED (%s): anyone who can reach this port may publish "

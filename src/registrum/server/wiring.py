@@ -163,6 +163,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         cache_max_age=settings.cache_max_age,
         cors_origins=settings.cors_origins,
         rate_limits=settings.rate_limits,
+        anonymous_by_default=settings.anonymous_auth and settings.enable_anonymous_auth is None,
         read_pool=None
         if store.dialect.local_reads
         else ThreadPoolExecutor(settings.read_threads, thread_name_prefix="registrum-read"),

@@ -15,6 +15,8 @@ from registrum.core.permissions import Action, Permission, Principal
 ISSUER: Final = "mcp-registry"
 TOKEN_TTL: Final = timedelta(minutes=5)
 INVALID_TOKEN: Final = "Invalid or expired Registry JWT token"  # noqa: S105 - a message
+# Clocks of the hosts behind one load balancer drift a little; more than this is not drift.
+LEEWAY: Final = 5
 
 
 def _permission(claim: Any) -> Permission:
@@ -49,17 +51,30 @@ class TokenService:
         }
         return jwt.encode(claims, self._key, algorithm="EdDSA"), int(expires.timestamp())
 
-    def verify(self, token: str) -> Principal:
+    def verify(self, token: str, now: datetime | None = None) -> Principal:
+        """The principal a token of this registry carries. Beyond the signature, the issuer
+        and the lifetime are checked: a token signed with a leaked or reused key under
+        another issuer, or minted to live for years, is refused like an expired one."""
         try:
             claims = jwt.decode(
                 token,
                 self._public,
                 algorithms=["EdDSA"],
-                options={"require": ["exp"]},
-                leeway=5,
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "iss"]},
+                leeway=LEEWAY,
             )
         except jwt.PyJWTError as exc:
             raise AuthenticationError(INVALID_TOKEN) from exc
+        issued, expires = claims["iat"], claims["exp"]
+        moment = (now or datetime.now(UTC)).timestamp()
+        if (
+            not isinstance(issued, int | float)
+            or not isinstance(expires, int | float)
+            or issued > moment + LEEWAY
+            or expires - issued > self._ttl.total_seconds() + LEEWAY
+        ):
+            raise AuthenticationError(INVALID_TOKEN)
         try:
             permissions = tuple(_permission(p) for p in claims.get("permissions") or [])
         except (KeyError, TypeError, ValueError) as exc:

@@ -12,6 +12,7 @@ from sqlalchemy import update as sql_update
 
 from registrum.core.records import Change, NewVersion, VersionUpdate
 from registrum.core.status import Status
+from registrum.core.urls import remote_url_key
 from registrum.core.wire import VersionView
 from registrum.storage import bulk
 from registrum.storage.changelog import Journal, SqlChangeLog
@@ -117,9 +118,11 @@ def _version_row(new: NewVersion, seq: int = 0, search_rowid: int | None = None)
 
 
 def _remote_rows(version_id: str, server_id: str, urls: Iterable[str]) -> list[dict[str, str]]:
+    # The table holds each URL's comparison key, not its published spelling (the document
+    # keeps that): two spellings of one address are one row, and clash across servers.
     return [
-        {"version_id": version_id, "url_hash": _url_hash(u), "server_id": server_id, "url": u}
-        for u in dict.fromkeys(urls)
+        {"version_id": version_id, "url_hash": _url_hash(key), "server_id": server_id, "url": key}
+        for key in dict.fromkeys(remote_url_key(u) for u in urls)
     ]
 
 
@@ -227,7 +230,8 @@ class SqlVersions:
             self._conn.execute(_INSERT_REMOTE, _remote_rows(version_id, server_id, urls))
 
     def remote_url_owner(self, url: str, other_than: str) -> str | None:
-        params = {"url_hash": _url_hash(url), "url": url, "server_id": other_than}
+        key = remote_url_key(url)
+        params = {"url_hash": _url_hash(key), "url": key, "server_id": other_than}
         return self._conn.execute(_REMOTE_OWNER, params).scalar()
 
     def update(self, update: VersionUpdate) -> None:

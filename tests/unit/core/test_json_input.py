@@ -102,3 +102,38 @@ def test_any_json_text_decodes_or_is_refused_with_the_member_named(value: Any) -
     error = refusal(data)
     assert "line 1 column" not in error.detail  # located, not a position in the text
     assert error.detail.startswith("body is not valid JSON: ")
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "stored"),
+    [
+        (b'{"_meta": {"x": {"count": 18446744073709551616}}}', "_meta.x.count", "1.84467"),
+        (b'{"a": [1, -9223372036854775809]}', "a[1]", "-9.22337"),
+        (b'{"pi": 3.14159265358979323846}', "pi", "3.141592653589793"),
+        (b'{"a": 1, "b": 12345678901234567.0, "c": 2.5}', "b", "1.23456"),
+        (b"123456789012345678901234567890", "", "1.23456"),
+    ],
+)
+def test_a_number_that_would_change_is_refused_naming_it(data, path, stored) -> None:
+    error = refusal(data)
+    (problem,) = error.problems
+    assert problem.path == path
+    assert "cannot be kept exactly" in problem.message
+    assert f"it would read back as {stored}" in problem.message
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [
+        "18446744073709551615",
+        "-9223372036854775808",
+        "0.30000000000000004",
+        "1.10",
+        "1e-21",
+        "123456789012345.6",
+        "0.000000000000000000000000000001",
+        '"123456789012345678901234567890"',
+    ],
+)
+def test_numbers_kept_exactly_pass(literal: str) -> None:
+    assert parse_json(f'{{"n": {literal}}}') == {"n": json.loads(literal)}

@@ -15,6 +15,7 @@ from registrum.api.bodies import read_json
 from registrum.api.context import Context, client_of
 from registrum.api.openapi import responses
 from registrum.core import wire
+from registrum.core.errors import PermissionDeniedError, Problem
 
 # Official operation ids and what each method's body carries (for the documentation).
 _METHODS: Final[dict[str, tuple[str, str, str]]] = {
@@ -80,8 +81,32 @@ def _body(method: str) -> dict[str, Any] | None:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
+# Headers a reverse proxy adds: their presence means the loopback peer is only a relay.
+_PROXY_HEADERS: Final = ("forwarded", "x-forwarded-for", "x-real-ip", "via")
+
+
+def _refuse_relayed_anonymous(request: Request) -> None:
+    """Anonymous auth is on by default when the server listens on loopback only, which is
+    also how it runs behind nginx on the same host: then every visitor on the internet
+    arrives from 127.0.0.1. A relayed request is refused unless the operator enabled
+    anonymous auth deliberately."""
+    relayed = next((h for h in _PROXY_HEADERS if h in request.headers), None)
+    if relayed is None:
+        return
+    raise PermissionDeniedError(
+        "Anonymous authentication is on only because the server listens on loopback, and "
+        f"this request came through a proxy (it carries {relayed!r}): set "
+        "MCP_REGISTRY_ENABLE_ANONYMOUS_AUTH=true to offer anonymous publishing through the "
+        "proxy deliberately, or =false to turn it off",
+        [Problem(relayed, "sent by a reverse proxy: anonymous tokens are for local use")],
+        where="header",
+    )
+
+
 def _endpoint(method: str) -> Any:
     async def exchange(request: Request, ctx: Context) -> Response:
+        if method == "none" and ctx.anonymous_by_default:
+            _refuse_relayed_anonymous(request)
         # `none` takes no body; the others a JSON object, read with the usual checks.
         body = None if method == "none" else await read_json(request)
         if method == "none":

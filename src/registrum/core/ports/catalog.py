@@ -85,7 +85,8 @@ class VersionWrites(Protocol):
 
     def remote_url_owner(self, url: str, other_than: str) -> str | None:
         """The name of a server other than ``other_than`` (a server id) whose live (not
-        deleted) version names ``url`` as a remote, or None."""
+        deleted) version names ``url`` as a remote, or None. URLs are compared by
+        :func:`registrum.core.urls.remote_url_key`, not as typed."""
         ...
 
 
