@@ -13,6 +13,7 @@ from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import Depends, Header, Request
 
+from registrum.api.request_state import note_subject
 from registrum.core.errors import AuthenticationError, InvalidInputError, Problem
 from registrum.core.permissions import Principal
 from registrum.services.auth import TokenExchange
@@ -55,6 +56,12 @@ class ApiContext:
     # Where database reads run: None inline on the event loop (local reads, SQLite), else
     # a bounded pool of threads (reads over a network, PostgreSQL).
     read_pool: Executor | None = None
+    # Operations: GET /metrics (off, or guarded by a bearer token), one JSON access log
+    # record per request, and what keeps the database from being ready (api/routes/operations.py).
+    metrics_enabled: bool = True
+    metrics_token: str = ""
+    log_requests: bool = False
+    readiness: Callable[[], list[tuple[str, str]]] | None = None
 
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn``, which reads the database, where reads belong (``read_pool``)."""
@@ -142,7 +149,9 @@ async def principal(
     match = _BEARER.match(authorization)
     if match is None:
         raise AuthenticationError("Invalid Authorization header format. Expected 'Bearer <token>'")
-    return ctx.tokens.verify(match.group(1))
+    caller = ctx.tokens.verify(match.group(1))
+    note_subject(caller.actor)
+    return caller
 
 
 Caller = Annotated[Principal, Depends(principal)]

@@ -15,7 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from registrum.api.app import create_app
 from registrum.client import RegistryError
 from registrum.core import wire
+from registrum.server import logs
 from registrum.server.ingest_report import print_ingest_summary
+from registrum.server.metrics_directory import metrics_directory
 from registrum.server.opening import (
     CREATES_DATABASE,
     EXISTING_DATABASE,
@@ -88,7 +90,9 @@ def serve(
 ) -> None:
     """Run the registry (SQLite in ./registrum-data by default)."""
     settings = load_settings(server_address=address, database_url=database_url, workers=workers)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s: %(message)s")
+    log_config = logs.configure(settings.log_format, settings.log_level)
+    if settings.workers > 1:
+        metrics_dir = metrics_directory()
     registry = open_registry(settings, "serve", create=True)
     if settings.seed_from:
         _run_import(registry, settings.seed_from, quiet=True)
@@ -121,20 +125,27 @@ def serve(
                 "MCP_REGISTRY_JWT_PRIVATE_KEY": settings.jwt_seed().hex(),
             }
         )
-        uvicorn.run(
-            "registrum.server.wiring:app_from_env",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_level=settings.log_level,
-        )
+        try:
+            uvicorn.run(
+                "registrum.server.wiring:app_from_env",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=settings.workers,
+                log_level=settings.log_level,
+                log_config=log_config,
+                access_log=settings.log_format == "text",
+            )
+        finally:
+            metrics_dir.close()
     else:
         uvicorn.run(
             create_app(registry.context),
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            log_config=log_config,
+            access_log=settings.log_format == "text",
         )
 
 
