@@ -67,7 +67,7 @@ _OUTBOUND_BUCKETS: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10
 
 # The ``*_created`` series would double what every scrape reads, for a start time that
 # process_start_time_seconds and resets already tell.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 class _Instruments:
