@@ -73,15 +73,12 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 class _Instruments:
     def __init__(self, registry: CollectorRegistry) -> None:
         r = registry
-        self.requests = Counter(
-            "registrum_http_requests",
-            "HTTP requests answered, by method, route template and status.",
-            ["method", "route", "status"],
-            registry=r,
-        )
+        # Its _count is the number of requests: a separate counter would double the cost of
+        # every request for the same number.
         self.latency = Histogram(
             "registrum_http_request_duration_seconds",
-            "Time from a request's arrival to the end of its answer.",
+            "Time from a request's arrival to the end of its answer, by method, route template "
+            "and status (_count: requests answered).",
             ["method", "route", "status"],
             buckets=_REQUEST_BUCKETS,
             registry=r,
@@ -161,7 +158,7 @@ _REGISTRY: Final = CollectorRegistry(auto_describe=True)
 _instruments: _Instruments | None = None
 _creating = threading.Lock()
 # Label children looked up once: ``labels()`` takes a lock and builds a tuple each time.
-_request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+_request_children: dict[tuple[str, str, int], Histogram] = {}
 _cache_children: dict[str, Counter] = {}
 
 
@@ -233,14 +230,10 @@ def reap_dead_processes(path: str | None = None) -> list[int]:
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     """One answered request. ``route`` is the route's template, never the raw path."""
     key = (method, route, status)
-    children = _request_children.get(key)
-    if children is None:
-        m = _get()
-        code = str(status)
-        children = (m.requests.labels(method, route, code), m.latency.labels(method, route, code))
-        _request_children[key] = children
-    children[0].inc()
-    children[1].observe(seconds)
+    child = _request_children.get(key)
+    if child is None:
+        child = _request_children[key] = _get().latency.labels(method, route, str(status))
+    child.observe(seconds)
 
 
 def count_refusal(route: str, status: int, reason: str) -> None:

@@ -24,7 +24,7 @@ def version_count(base: str) -> float:
     assert r.status_code == 200
     for family in text_string_to_metric_families(r.text):
         for s in family.samples:
-            if s.name == "registrum_http_requests_total" and s.labels == {
+            if s.name == "registrum_http_request_duration_seconds_count" and s.labels == {
                 "method": "GET",
                 "route": "/v0.1/version",
                 "status": "200",
@@ -44,9 +44,9 @@ def test_two_workers_add_up_and_log_json(tmp_path: Path) -> None:
         "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
     }
     multiproc.mkdir()
-    (multiproc / "counter_1.db").write_bytes(b"left by an earlier run")
+    (multiproc / "histogram_1.db").write_bytes(b"left by an earlier run")
     with serving(tmp_path, env=env) as (base, log):
-        assert not (multiproc / "counter_1.db").exists()  # emptied at start
+        assert not (multiproc / "histogram_1.db").exists()  # emptied at start
 
         def ask(i: int) -> str:
             # A new connection each time, several at once: both workers get some.
@@ -58,7 +58,7 @@ def test_two_workers_add_up_and_log_json(tmp_path: Path) -> None:
             assert sorted(pool.map(ask, range(REQUESTS))) == sorted(
                 f"t-{i}" for i in range(REQUESTS)
             )
-        writers = {p.stem.rsplit("_", 1)[1] for p in multiproc.glob("counter_*.db")}
+        writers = {p.stem.rsplit("_", 1)[1] for p in multiproc.glob("histogram_*.db")}
         assert len(writers) >= 2, "one worker answered everything; the sum is not tested"
         # Whichever worker answers the scrape, it reports the sum of both.
         assert {version_count(base) for _ in range(6)} == {REQUESTS}

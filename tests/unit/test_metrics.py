@@ -93,7 +93,7 @@ def _child(directory: Path) -> int:
         [sys.executable, "-c", _CHILD, str(directory)], env=env, check=True, timeout=60
     )
     assert proc.returncode == 0
-    return len(list(directory.glob("counter_*.db")))
+    return len(list(directory.glob("histogram_*.db")))
 
 
 def test_a_dead_process_loses_its_live_gauges_and_keeps_its_counts(tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_a_dead_process_loses_its_live_gauges_and_keeps_its_counts(tmp_path: Pat
     pids = sorted(int(p.stem.rsplit("_", 1)[1]) for p in live)
     assert metrics.reap_dead_processes(str(directory)) == pids
     assert not list(directory.glob("gauge_livesum_*.db"))
-    assert len(list(directory.glob("counter_*.db"))) == 2  # counts of the dead still count
+    assert len(list(directory.glob("histogram_*.db"))) == 2  # counts of the dead still count
 
 
 def test_clear_directory_starts_counts_at_zero(tmp_path: Path) -> None:
