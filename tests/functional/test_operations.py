@@ -153,6 +153,11 @@ def test_readyz_is_503_when_the_database_cannot_be_reached(unreachable: Registry
         assert [e["location"] for e in body["errors"]] == ["database"]
         assert "cannot be reached" in body["detail"]
         assert c.get("/livez").status_code == 200
+        # The process's own metrics are still served; only what the database says is missing.
+        scraped = c.get("/metrics")
+        assert scraped.status_code == 200
+        assert "registrum_http_request_duration_seconds_count" in scraped.text
+        assert "registrum_mirror_lag_seconds" not in scraped.text
 
 
 def test_metrics_token_and_switch(registry: Registry) -> None:

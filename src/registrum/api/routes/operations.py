@@ -18,6 +18,7 @@ the API's prefixes keeps them private without further configuration.
 from __future__ import annotations
 
 import hmac
+import logging
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
@@ -28,6 +29,7 @@ from registrum.api.problems import problem_response
 from registrum.core import wire
 
 _OK = wire.dumps({"status": "ok"})
+log = logging.getLogger("registrum.api")
 
 
 def _context(request: Request) -> ApiContext:
@@ -71,8 +73,14 @@ async def metrics_text(request: Request) -> Response:
             "MCP_REGISTRY_METRICS_TOKEN",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    upstreams = await ctx.read(ctx.mirror.upstreams)
-    body = metrics.render(metrics.mirror_families(upstreams))
+    try:
+        upstreams = await ctx.read(ctx.mirror.upstreams)
+    except Exception as exc:  # the database is down: the process's own metrics still count
+        log.warning("metrics: cannot read the mirror's upstreams: %s", exc)
+        families = []
+    else:
+        families = metrics.mirror_families(upstreams)
+    body = metrics.render(families)
     return Response(body, media_type=metrics.CONTENT_TYPE)
 
 
