@@ -101,3 +101,44 @@ def test_a_blocked_change_token_read_does_not_stall_the_event_loop(
     waiting.join(timeout=30)
     pinger.join(timeout=30)
     assert answers["read"] == 200
+
+
+def test_token_reads_share_rounds_but_never_answer_with_a_read_sent_before_the_ask(
+    postgres_only, registry
+):
+    """Askers while a read is in flight share the next read, not the one in flight: a
+    value written after that read began is seen by everyone who asked after the write."""
+    import asyncio
+
+    from registrum.storage.async_reads import PostgresScalar
+
+    with registry.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE token_probe (n int)"))
+        conn.execute(text("INSERT INTO token_probe VALUES (1)"))
+        conn.execute(text("CREATE SEQUENCE token_reads"))
+    # The snapshot is taken before the sleep: a read in flight answers what was there when
+    # it began. Each read also counts itself.
+    sql = (
+        "SELECT (SELECT n FROM token_probe) * 1000 + nextval('token_reads') "
+        "FROM (SELECT pg_sleep(0.4)) AS pause"
+    )
+    scalar = PostgresScalar(registry.engine)
+
+    def write(n: int) -> None:
+        with registry.engine.begin() as conn:
+            conn.execute(text("UPDATE token_probe SET n = :n"), {"n": n})
+
+    async def scenario() -> tuple[int, list[int]]:
+        first = asyncio.ensure_future(scalar(sql))
+        await asyncio.sleep(0.15)  # the first read is in flight, its snapshot taken
+        await asyncio.to_thread(write, 2)
+        later = await asyncio.gather(*(scalar(sql) for _ in range(20)))
+        return await first, later
+
+    try:
+        first, later = asyncio.run(scenario())
+    finally:
+        scalar.close()
+    assert first == 1001  # begun before the write
+    # Everyone who asked after the write sees it, and they shared one read between them.
+    assert later == [2002] * 20

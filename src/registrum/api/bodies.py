@@ -1,19 +1,13 @@
-"""Request bodies and running blocking service calls off the event loop."""
+"""Request bodies: JSON, read with the registry's checks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from registrum.core.errors import InvalidInputError, Problem, UnsupportedMediaTypeError
 from registrum.core.validation import MAX_DEPTH, parse_json, too_deep
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
 
 # What `curl -d` and other plain HTTP tools send when nobody sets a Content-Type: read as JSON
 # too, so the first publish a user types by hand works. Anything else that names a format
@@ -48,9 +42,3 @@ async def read_json(request: Request) -> Any:
             [Problem(where, f"nested more than {MAX_DEPTH} levels deep")],
         )
     return value
-
-
-async def in_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    # Services are synchronous (SQLAlchemy sessions); writes wait on locks, so they must
-    # not block the event loop.
-    return await run_in_threadpool(fn, *args, **kwargs)

@@ -13,6 +13,7 @@ from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import Depends, Header, Request
 
+from registrum.api.lanes import Lanes
 from registrum.api.request_state import note_subject
 from registrum.core.errors import AuthenticationError, InvalidInputError, Problem
 from registrum.core.permissions import Principal
@@ -62,6 +63,9 @@ class ApiContext:
     metrics_token: str = ""
     log_requests: bool = False
     readiness: Callable[[], list[tuple[str, str]]] | None = None
+    # Where blocking work other than reads runs: logins, package checks and writes each on
+    # threads of their own (api/lanes.py).
+    lanes: Lanes = field(default_factory=Lanes.build)
 
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn``, which reads the database, where reads belong (``read_pool``)."""
@@ -69,6 +73,11 @@ class ApiContext:
             return fn(*args, **kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.read_pool, functools.partial(fn, *args, **kwargs))
+
+
+def client_of(request: Request) -> str | None:
+    """The address a request came from, the key of per-client caps."""
+    return request.client.host if request.client is not None else None
 
 
 async def context(request: Request) -> ApiContext:

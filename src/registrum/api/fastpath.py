@@ -58,8 +58,7 @@ class FastListMiddleware:
             params = _plain(scope.get("query_string", b""))
             if params is not None:
                 try:
-                    body = await self._ctx.read(
-                        list_body,
+                    body = await list_body(
                         self._ctx,
                         int(params.get("limit", self._default_limit)),
                         params.get("cursor"),

@@ -21,6 +21,7 @@ from registrum.api.request_state import note_reason
 from registrum.core.errors import (
     AuthenticationError,
     BadUpstreamError,
+    ClientBusyError,
     ConflictError,
     DocumentInvalidError,
     GoneError,
@@ -53,6 +54,7 @@ _STATUS_OF: list[tuple[type[RegistrumError], int]] = [
     (ConflictError, 400),
     (UnavailableError, 503),
     (BadUpstreamError, 502),
+    (ClientBusyError, 429),
 ]
 
 
@@ -117,8 +119,9 @@ def _registrum_error(request: Request, exc: Exception) -> Response:
     note_reason(type(exc).__name__)
     status = status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if isinstance(exc, UnavailableError) and exc.retry_after is not None:
-        headers = {"Retry-After": str(exc.retry_after)}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers = {"Retry-After": str(retry_after)}
     return problem_response(status, exc.detail, problem_errors(exc.problems, exc.where), headers)
 
 

@@ -16,7 +16,10 @@
     │   ├── RemoteUrlTakenError
     │   └── NoChangeError
     ├── UnavailableError             a dependency is down; retry later (503)
-    │   └── UpstreamUnavailableError   a package registry answered 429/5xx or not at all
+    │   ├── UpstreamUnavailableError   a package registry answered 429/5xx or not at all
+    │   └── BusyError                this registry has as much of that work in progress
+    │                                as it takes
+    ├── ClientBusyError              this client has as much in progress as one may (429)
     └── BadUpstreamError             a package registry answered something unusable, such
                                      as an oversized or malformed document (502)
 
@@ -138,6 +141,18 @@ class UnavailableError(RegistrumError):
     ) -> None:
         super().__init__(detail, problems, where=where)
         # Seconds the client should wait before retrying, when the dependency said so.
+        self.retry_after = retry_after
+
+
+class BusyError(UnavailableError):
+    """Every slot for this kind of work (logins, package checks) is taken; retry shortly."""
+
+
+class ClientBusyError(RegistrumError):
+    """The caller already has as many calls of this kind in flight as one client may."""
+
+    def __init__(self, detail: str, problems: Sequence[Problem] = (), *, retry_after: int) -> None:
+        super().__init__(detail, problems, where="body")
         self.retry_after = retry_after
 
 

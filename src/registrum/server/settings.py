@@ -133,6 +133,22 @@ class Settings(BaseSettings):
         le=256,
         description="threads per worker for database reads on PostgreSQL (SQLite reads inline)",
     )
+    outbound_threads: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="threads per worker for logins, and as many for package checks",
+    )
+    outbound_per_client: int = Field(
+        default=4,
+        ge=1,
+        le=1024,
+        description="logins (and publishes awaiting package checks) one address may have "
+        "in flight at once",
+    )
+    write_threads: int = Field(
+        default=8, ge=1, le=256, description="threads per worker that store writes"
+    )
     response_cache_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=0,

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from registrum.api.app import create_app
 from registrum.api.context import ApiContext, BuildInfo
+from registrum.api.lanes import Lanes
 from registrum.core.ports import IdentityProvider
 from registrum.identity.dns import DnsLogin
 from registrum.identity.github import GitHubLogin
@@ -53,6 +54,7 @@ class Registry:
             self.fetcher.close()
         if self.context.read_pool is not None:
             self.context.read_pool.shutdown(wait=True)
+        self.context.lanes.close()
         self.store.close()
         self.engine.dispose()
 
@@ -166,6 +168,9 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         metrics_token=settings.metrics_token,
         log_requests=settings.log_format == "json",
         readiness=functools.partial(storage_engine.readiness_problems, engine),
+        lanes=Lanes.build(
+            settings.outbound_threads, settings.outbound_per_client, settings.write_threads
+        ),
     )
     return Registry(settings, engine, store, context, fetcher)
 

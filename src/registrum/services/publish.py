@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from registrum.core.errors import (
@@ -14,6 +15,7 @@ from registrum.core.permissions import Action, Principal, has_permission
 from registrum.core.policy import Decision
 from registrum.core.ports import ServerStore
 from registrum.core.records import Change, ChangeKind, NewVersion
+from registrum.core.server_json import ServerDetail
 from registrum.core.status import Status
 from registrum.core.validation import remote_urls_of, validate_server_json
 from registrum.core.versioning import Candidate, takes_latest
@@ -32,6 +34,15 @@ def check_publish_permission(principal: Principal, raw: Any) -> None:
     name = raw.get("name") if isinstance(raw, dict) else None
     if isinstance(name, str) and not has_permission(principal.permissions, Action.PUBLISH, name):
         raise PermissionDeniedError(NO_PUBLISH_PERMISSION)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A document that passed every check made outside the database, ready to store."""
+
+    document: ServerDetail
+    body: str
+    remote_urls: tuple[str, ...]
 
 
 class PublishService:
@@ -54,13 +65,23 @@ class PublishService:
         self._max_versions = max_versions
 
     def publish(self, raw: Any, principal: Principal) -> VersionView:
+        return self.store(self.check(raw, principal), principal)
+
+    def asks_outside(self, raw: Any) -> bool:
+        """Whether checking ``raw`` asks package registries (it names packages, and this
+        registry checks them): the slow part of a publish, which the API runs apart."""
+        packages = raw.get("packages") if isinstance(raw, dict) else None
+        return self._ownership is not None and bool(packages)
+
+    def check(self, raw: Any, principal: Principal) -> Checked:
+        """Everything decided without the database: permission, the document's rules, the
+        operator's policy, and the package registries' answers (slow, and outside: the API
+        runs this apart from the writes, see ``api/lanes.py``)."""
         # The permission is checked on the name before anything else, as the official
         # registry does; then the whole document, reporting every problem at once.
         check_publish_permission(principal, raw)
         document = validate_server_json(raw).raise_for_errors()
-        body = canonical_body(document)
-        urls = remote_urls_of(document)
-        name, version = document.name, document.version
+        name = document.name
         if self._may_publish is not None:
             decision = self._may_publish(name)
             if not decision.allowed:
@@ -71,6 +92,12 @@ class PublishService:
             # Outside calls to package registries, before the transaction: a slow upstream
             # must never hold the write lock.
             self._ownership.check(document)
+        return Checked(document, canonical_body(document), remote_urls_of(document))
+
+    def store(self, checked: Checked, principal: Principal) -> VersionView:
+        """Store a checked document as a new version, under the name's write lock."""
+        document, body, urls = checked.document, checked.body, checked.remote_urls
+        name, version = document.name, document.version
         with self._store.write(name) as tx:
             now = self._clock()
             refuse_mirrored(tx, name)

@@ -11,8 +11,8 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from registrum.api.bodies import in_thread, read_json
-from registrum.api.context import Context
+from registrum.api.bodies import read_json
+from registrum.api.context import Context, client_of
 from registrum.api.openapi import responses
 from registrum.core import wire
 
@@ -84,7 +84,12 @@ def _endpoint(method: str) -> Any:
     async def exchange(request: Request, ctx: Context) -> Response:
         # `none` takes no body; the others a JSON object, read with the usual checks.
         body = None if method == "none" else await read_json(request)
-        issued = await in_thread(ctx.auth.exchange, method, body)
+        if method == "none":
+            issued = ctx.auth.exchange(method, body)  # signs a token: nothing to wait on
+        else:
+            # On the login lane: proofs wait on outside servers, and must not hold up
+            # writes; one address may have only a few in flight.
+            issued = await ctx.lanes.logins.run(client_of(request), ctx.auth.exchange, method, body)
         return Response(
             wire.token_bytes(issued.token, issued.expires_at), media_type="application/json"
         )

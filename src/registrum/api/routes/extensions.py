@@ -9,7 +9,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from registrum.api.bodies import in_thread, read_json
+from registrum.api.bodies import read_json
 from registrum.api.commands import move_command
 from registrum.api.context import Caller, Context, decode_segment, query_text
 from registrum.api.openapi import SECURED, responses
@@ -156,7 +156,7 @@ async def rename(
 ) -> Response:
     name = decode_segment(server_name, "serverName")
     move = move_command(await read_json(request))
-    view = await in_thread(ctx.renames.rename, name, move, caller)
+    view = await ctx.lanes.writes.run(None, ctx.renames.rename, name, move, caller)
     return _json(wire.server_response_bytes(view))
 
 
@@ -177,7 +177,7 @@ async def transfer_offer(
 ) -> Response:
     name = decode_segment(server_name, "serverName")
     move = move_command(await read_json(request))
-    offer = await in_thread(ctx.renames.offer, name, move, caller)
+    offer = await ctx.lanes.writes.run(None, ctx.renames.offer, name, move, caller)
     return _json(wire.offer_bytes(offer), status=201)
 
 
@@ -203,7 +203,7 @@ async def transfer_show(ctx: Context, offer_id: OfferId) -> Response:
     openapi_extra=SECURED,
 )
 async def transfer_accept(ctx: Context, caller: Caller, offer_id: OfferId) -> Response:
-    view = await in_thread(ctx.renames.accept, offer_id, caller)
+    view = await ctx.lanes.writes.run(None, ctx.renames.accept, offer_id, caller)
     return _json(wire.server_response_bytes(view))
 
 
@@ -220,5 +220,5 @@ async def transfer_accept(ctx: Context, caller: Caller, offer_id: OfferId) -> Re
 async def policy_explain(
     ctx: Context, name: Annotated[str, Query(description="A server name")]
 ) -> Response:
-    explanation = await in_thread(ctx.mirror.explain, query_text(name, "name") or "")
+    explanation = await ctx.read(ctx.mirror.explain, query_text(name, "name") or "")
     return _json(wire.explanation_bytes(explanation, ctx.mirror.policy.describe()))

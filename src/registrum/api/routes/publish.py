@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from registrum.api.bodies import in_thread, read_json
-from registrum.api.context import Caller, Context
+from registrum.api.bodies import read_json
+from registrum.api.context import Caller, Context, client_of
 from registrum.api.openapi import body_schema, responses
 from registrum.core import wire
 
@@ -29,5 +29,11 @@ router = APIRouter()
 )
 async def publish(request: Request, ctx: Context, caller: Caller) -> Response:
     raw = await read_json(request)
-    view = await in_thread(ctx.publish.publish, raw, caller)
+    if ctx.publish.asks_outside(raw):
+        # Package checks wait on package registries: on their own lane, capped per client,
+        # so slow ones never hold the threads that store versions.
+        checked = await ctx.lanes.checks.run(client_of(request), ctx.publish.check, raw, caller)
+        view = await ctx.lanes.writes.run(None, ctx.publish.store, checked, caller)
+    else:
+        view = await ctx.lanes.writes.run(None, ctx.publish.publish, raw, caller)
     return Response(wire.server_response_bytes(view), media_type="application/json")

@@ -11,9 +11,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from registrum.api.bodies import in_thread, read_json
+from registrum.api.bodies import read_json
 from registrum.api.commands import DELETE, status_command
-from registrum.api.context import ApiContext, Caller, Context, decode_segment, query_text
+from registrum.api.context import (
+    ApiContext,
+    Caller,
+    Context,
+    client_of,
+    decode_segment,
+    query_text,
+)
 from registrum.api.openapi import SECURED, body_schema, responses
 from registrum.core import wire
 from registrum.core.errors import InvalidInputError, NotFoundError, Problem
@@ -97,13 +104,11 @@ async def list_servers(
     ] = None,
     include_deleted: IncludeDeleted = None,
 ) -> Response:
-    body = await ctx.read(
-        list_body, ctx, limit, cursor, search, updated_since, version, include_deleted
-    )
+    body = await list_body(ctx, limit, cursor, search, updated_since, version, include_deleted)
     return _json(body)
 
 
-def list_body(
+async def list_body(
     ctx: ApiContext,
     limit: int,
     cursor: str | None,
@@ -121,7 +126,10 @@ def list_body(
             [Problem("include_deleted", "omit it, or set it to true, with updated_since", False)],
             where="query",
         )
-    page = ctx.query.list_servers(
+    # Only the query goes where reads belong; the answer is written here, on the event loop,
+    # so a pool thread and the loop do not take turns at the interpreter over serialising.
+    page = await ctx.read(
+        ctx.query.list_servers,
         limit=limit,
         cursor=query_text(cursor, "cursor"),
         search=query_text(search, "search"),
@@ -224,7 +232,10 @@ async def edit_version(
     name = decode_segment(server_name, "serverName")
     ver = decode_segment(version, "version")
     raw = await read_json(request)
-    view = await in_thread(ctx.moderation.edit, name, ver, raw, caller)
+    # An edit re-checks the document's packages: the checks lane, like a publish.
+    view = await ctx.lanes.checks.run(
+        client_of(request), ctx.moderation.edit, name, ver, raw, caller
+    )
     return _json(wire.server_response_bytes(view))
 
 
@@ -244,7 +255,9 @@ async def delete_version(
 ) -> Response:
     name = decode_segment(server_name, "serverName")
     ver = decode_segment(version, "version")
-    view = await in_thread(ctx.moderation.set_version_status, name, ver, DELETE, caller)
+    view = await ctx.lanes.writes.run(
+        None, ctx.moderation.set_version_status, name, ver, DELETE, caller
+    )
     return _json(wire.server_response_bytes(view))
 
 
@@ -264,7 +277,9 @@ async def set_version_status(
     name = decode_segment(server_name, "serverName")
     ver = decode_segment(version, "version")
     change = status_command(await read_json(request))
-    view = await in_thread(ctx.moderation.set_version_status, name, ver, change, caller)
+    view = await ctx.lanes.writes.run(
+        None, ctx.moderation.set_version_status, name, ver, change, caller
+    )
     return _json(wire.server_response_bytes(view))
 
 
@@ -283,5 +298,5 @@ async def set_all_status(
 ) -> Response:
     name = decode_segment(server_name, "serverName")
     change = status_command(await read_json(request))
-    result = await in_thread(ctx.moderation.set_all_status, name, change, caller)
+    result = await ctx.lanes.writes.run(None, ctx.moderation.set_all_status, name, change, caller)
     return _json(wire.status_all_bytes(result.updated_count, result.versions))

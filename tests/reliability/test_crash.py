@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,41 +15,9 @@ from sqlalchemy import func, select
 
 from registrum.storage import engine as storage_engine
 from registrum.storage.tables import changes, log_head, remote_urls, server_versions, servers
-from tests.conftest import TEST_SEED
 from tests.factories import server_json
 from tests.processes import free_port
-
-ANON = "io.modelcontextprotocol.anonymous"
-
-
-def start(cwd: Path, database_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "MCP_REGISTRY_DATABASE_URL": database_url,
-        "MCP_REGISTRY_JWT_PRIVATE_KEY": TEST_SEED,
-        "MCP_REGISTRY_ENABLE_ANONYMOUS_AUTH": "true",
-        "MCP_REGISTRY_ENABLE_REGISTRY_VALIDATION": "false",
-        "MCP_REGISTRY_LOG_LEVEL": "warning",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "registrum", "serve", "--address", f"127.0.0.1:{port}"],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("registrum serve exited early")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v0.1/ping", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("registrum serve did not start")
+from tests.reliability.server import ANON, start
 
 
 @pytest.mark.slow
