@@ -19,8 +19,9 @@ from registrum.api.context import ApiContext, strict_query
 from registrum.api.cors import CorsMiddleware
 from registrum.api.fastpath import FastListMiddleware
 from registrum.api.middleware import BodyLimitMiddleware, RawPathMiddleware
+from registrum.api.observe import ObserveMiddleware, route_templates
 from registrum.api.rate_limits import RateLimitMiddleware
-from registrum.api.routes import auth, extensions, meta, publish, servers, validate
+from registrum.api.routes import auth, extensions, meta, operations, publish, servers, validate
 from registrum.core.errors import RegistrumError
 from registrum.services.query import DEFAULT_LIMIT
 
@@ -119,6 +120,25 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
         app.add_middleware(RateLimitMiddleware, config=ctx.rate_limits, subject=_token_subject(ctx))
     if ctx.cors_origins:
         _wrap_everything(app, lambda inner: CorsMiddleware(inner, origins=ctx.cors_origins))
+    # Outside even CORS: every answer gets a request id and is counted (api/observe.py).
+    operations.install(app, ctx)
+    _wrap_everything(
+        app,
+        lambda inner: ObserveMiddleware(
+            inner,
+            lambda: [
+                *(
+                    template
+                    for prefix in PREFIXES
+                    for router in routers
+                    for template in route_templates(router.routes, prefix)
+                ),
+                *route_templates(app.router.routes),
+            ],
+            log_requests=ctx.log_requests,
+            publish_paths=[f"{prefix}/publish" for prefix in PREFIXES],
+        ),
+    )
     return app
 
 

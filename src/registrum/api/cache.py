@@ -29,6 +29,8 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from registrum import metrics
+
 # The read paths: list, versions, one version (both prefixes), and the extensions' reads:
 # the change feed, the look-ups by id and transfer offers.
 _READ_PATH: Final = re.compile(
@@ -144,6 +146,8 @@ class ReadCacheMiddleware:
         # With no memory for answers there is nothing to validate: skip the token.
         token = await self._token() if self._max_bytes else 0
         entry = self._lookup(key, token) if self._max_bytes else None
+        if self._max_bytes:
+            metrics.read_cache("miss" if entry is None else "hit")
         if entry is not None:
             await self._answer(send, entry, if_none_match)
             return

@@ -16,6 +16,7 @@ from fastapi import Depends, Header, Request
 from registrum.api.client_address import client_address
 from registrum.api.lanes import Lanes
 from registrum.api.rate_limits import RateLimitConfig
+from registrum.api.request_state import note_subject
 from registrum.core.errors import AuthenticationError, InvalidInputError, Problem
 from registrum.core.permissions import Principal
 from registrum.services.auth import TokenExchange
@@ -58,6 +59,12 @@ class ApiContext:
     # Where database reads run: None inline on the event loop (local reads, SQLite), else
     # a bounded pool of threads (reads over a network, PostgreSQL).
     read_pool: Executor | None = None
+    # Operations: GET /metrics (off, or guarded by a bearer token), one JSON access log
+    # record per request, and what keeps the database from being ready (api/routes/operations.py).
+    metrics_enabled: bool = True
+    metrics_token: str = ""
+    log_requests: bool = False
+    readiness: Callable[[], list[tuple[str, str]]] | None = None
     # Where blocking work other than reads runs: logins, package checks and writes each on
     # threads of their own (api/lanes.py).
     lanes: Lanes = field(default_factory=Lanes.build)
@@ -161,7 +168,9 @@ async def principal(
     match = _BEARER.match(authorization)
     if match is None:
         raise AuthenticationError("Invalid Authorization header format. Expected 'Bearer <token>'")
-    return ctx.tokens.verify(match.group(1))
+    caller = ctx.tokens.verify(match.group(1))
+    note_subject(caller.actor)
+    return caller
 
 
 Caller = Annotated[Principal, Depends(principal)]

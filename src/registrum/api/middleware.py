@@ -26,17 +26,24 @@ class RawPathMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            raw = scope.get("raw_path")
-            if raw:
-                path = raw.decode("latin-1").split("?", 1)[0]
-                if "%" in path and not path.startswith("/v0"):
-                    path = scope["path"]
-                match = _UNENCODED_NAME.match(path)
-                if match and match.group(3) not in ("versions", "status"):
-                    path = f"{match.group(1)}{match.group(2)}%2F{match.group(3)}/{match.group(4)}"
-                scope = dict(scope, path=path)
+        if scope["type"] == "http" and scope.get("raw_path"):
+            scope = dict(scope, path=routing_path(scope))
         await self.app(scope, receive, send)
+
+
+def routing_path(scope: Scope) -> str:
+    """The path the routes see: the raw one (``%2F`` kept) under the API prefixes, with a
+    name sent unencoded put in its encoded form."""
+    raw = scope.get("raw_path")
+    if not raw:
+        return str(scope["path"])
+    path = raw.decode("latin-1").split("?", 1)[0]
+    if "%" in path and not path.startswith("/v0"):
+        path = scope["path"]
+    match = _UNENCODED_NAME.match(path)
+    if match and match.group(3) not in ("versions", "status"):
+        path = f"{match.group(1)}{match.group(2)}%2F{match.group(3)}/{match.group(4)}"
+    return str(path)
 
 
 class BodyLimitMiddleware:

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from registrum.api.request_state import note_reason
 from registrum.core.errors import (
     AuthenticationError,
     BadUpstreamError,
@@ -118,6 +119,7 @@ def problem_errors(problems: tuple[Problem, ...], prefix: str) -> list[dict[str,
 
 def _registrum_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RegistrumError)
+    note_reason(type(exc).__name__)
     status = status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     retry_after = getattr(exc, "retry_after", None)
@@ -148,6 +150,7 @@ def _validation_message(err: dict[str, Any]) -> str:
 
 def _request_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    note_reason("RequestValidationError")
     errors = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]

@@ -16,8 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from registrum.api.app import create_app
 from registrum.client import RegistryError
 from registrum.core import wire
+from registrum.server import logs
 from registrum.server.http_limits import LimitedHttpToolsProtocol
 from registrum.server.ingest_report import print_ingest_summary
+from registrum.server.metrics_directory import metrics_directory
 from registrum.server.opening import (
     CREATES_DATABASE,
     EXISTING_DATABASE,
@@ -90,7 +92,9 @@ def serve(
 ) -> None:
     """Run the registry (SQLite in ./registrum-data by default)."""
     settings = load_settings(server_address=address, database_url=database_url, workers=workers)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s: %(message)s")
+    log_config = logs.configure(settings.log_format, settings.log_level)
+    if settings.workers > 1:
+        metrics_dir = metrics_directory()
     registry = open_registry(settings, "serve", create=True)
     if settings.seed_from:
         _run_import(registry, settings.seed_from, quiet=True)
@@ -126,18 +130,23 @@ def serve(
                 "MCP_REGISTRY_JWT_PRIVATE_KEY": settings.jwt_seed().hex(),
             }
         )
-        uvicorn.run(
-            "registrum.server.wiring:app_from_env",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_level=settings.log_level,
-            http=http,  # type: ignore[arg-type]
-            # Who the client is behind a proxy is decided by MCP_REGISTRY_TRUSTED_PROXIES
-            # (api/client_address.py), not by uvicorn's own list.
-            proxy_headers=False,
-        )
+        try:
+            uvicorn.run(
+                "registrum.server.wiring:app_from_env",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=settings.workers,
+                log_level=settings.log_level,
+                log_config=log_config,
+                access_log=settings.log_format == "text",
+                http=http,  # type: ignore[arg-type]
+                # Who the client is behind a proxy is decided by MCP_REGISTRY_TRUSTED_PROXIES
+                # (api/client_address.py), not by uvicorn's own list.
+                proxy_headers=False,
+            )
+        finally:
+            metrics_dir.close()
     else:
         uvicorn.run(
             create_app(registry.context),
@@ -146,6 +155,8 @@ def serve(
             log_level=settings.log_level,
             http=http,  # type: ignore[arg-type]
             proxy_headers=False,
+            log_config=log_config,
+            access_log=settings.log_format == "text",
         )
 
 

@@ -4,6 +4,7 @@ commands of commands.py and mirror_commands.py share it; neither imports the oth
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Annotated
 
@@ -78,12 +79,12 @@ def open_registry(settings: Settings, command: str, *, create: bool = False) -> 
     except Exception as exc:
         raise _cannot_open(settings, exc) from None
     shown = database.display(url)
-    err.print(
-        f"database: {shown}{' (new)' if create and not present else ''}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
+    said = f"database: {shown}{' (new)' if create and not present else ''}"
+    if settings.log_format == "json":
+        # A log collector reading the server's stderr expects nothing but JSON lines.
+        logging.getLogger("registrum").info("%s", said)
+    else:
+        err.print(said, markup=False, highlight=False, soft_wrap=True)
     if not present and not create:
         if database.is_file(url):
             why = "no such file"

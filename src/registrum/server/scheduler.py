@@ -6,11 +6,26 @@ from __future__ import annotations
 import logging
 import threading
 
+from registrum import metrics
 from registrum.server.ingest_report import summary_line
 from registrum.server.settings import Settings
 from registrum.server.wiring import Registry
+from registrum.services.mirror import Progress, SyncReport
 
 log = logging.getLogger("registrum.mirror")
+
+
+def _counting(upstream: str) -> Progress:
+    """A sync's progress callback that counts what it reads (``registrum.metrics``)."""
+    counted = 0
+
+    def progress(report: SyncReport) -> None:
+        nonlocal counted
+        metrics.mirror_read(upstream, report.fetched - counted)
+        counted = report.fetched
+        metrics.mirror_progress(upstream, report.done, report.total)
+
+    return progress
 
 
 def start_scheduler(settings: Settings, registry: Registry) -> threading.Event:
@@ -33,7 +48,8 @@ def start_scheduler(settings: Settings, registry: Registry) -> threading.Event:
                 apply()
             for upstream in mirror.due() if settings.mirror_sync else []:
                 try:
-                    r = mirror.sync(upstream.name)
+                    r = mirror.sync(upstream.name, progress=_counting(upstream.name))
+                    metrics.mirror_synced(upstream.name, ok=True)
                     if r.changed or r.refused:
                         log.info(
                             "mirror %s: read %d, changed %d in %.1f s; %s",
@@ -44,6 +60,7 @@ def start_scheduler(settings: Settings, registry: Registry) -> threading.Event:
                             summary_line(r.deviations, r.refused),
                         )
                 except Exception as exc:  # logged and retried at the next interval
+                    metrics.mirror_synced(upstream.name, ok=False)
                     log.warning("mirror %s: sync failed: %s", upstream.name, exc)
 
     # What is served was merged with some policy; if the file changed while the registry was

@@ -285,6 +285,19 @@ class Settings(BaseSettings):
             trusted_proxies=parse_trusted_proxies(self.trusted_proxies),
         )
 
+    # --- operations: metrics, logs, health (docs/guides/operations.md) -------------------
+    metrics_enabled: bool = Field(
+        default=True, description="serve GET /metrics (Prometheus); keep it off the Internet"
+    )
+    metrics_token: str = Field(
+        default="", description="when set, GET /metrics needs 'Authorization: Bearer <token>'"
+    )
+    log_format: str = Field(
+        default="text",
+        description="text (uvicorn's access log) or json (one JSON line per request and per "
+        "log record, on stderr)",
+    )
+
     @field_validator("server_address")
     @classmethod
     def _address(cls, value: str) -> str:
@@ -292,6 +305,13 @@ class Settings(BaseSettings):
         if not sep or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("expected host:port, for example 127.0.0.1:8080 or :8080")
         return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in {"text", "json"}:
+            raise ValueError("expected text or json")
+        return value.lower()
 
     @field_validator("jwt_private_key")
     @classmethod

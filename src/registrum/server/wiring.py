@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -167,6 +168,10 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         read_pool=None
         if store.dialect.local_reads
         else ThreadPoolExecutor(settings.read_threads, thread_name_prefix="registrum-read"),
+        metrics_enabled=settings.metrics_enabled,
+        metrics_token=settings.metrics_token,
+        log_requests=settings.log_format == "json",
+        readiness=functools.partial(storage_engine.readiness_problems, engine),
         lanes=Lanes.build(
             settings.outbound_threads, settings.outbound_per_client, settings.write_threads
         ),
