@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.factories import server_json
 from tests.processes import serving
@@ -135,8 +136,11 @@ def _latencies(base: str, token: str, tag: str) -> tuple[float, float]:
 def test_sixty_slow_logins_do_not_hold_up_publishing_or_reading(
     tmp_path: Path, slow_key_host: _SlowKeyHost
 ) -> None:
-    # Every login of the sixty admitted: this measures the lanes, not the per-client cap.
-    env = _env(slow_key_host, MCP_REGISTRY_OUTBOUND_PER_CLIENT="100")
+    # Every login of the sixty admitted: this measures the lanes, not the per-client cap or
+    # the login rate limit (both of which would refuse most of them from one address).
+    env = _env(
+        slow_key_host, MCP_REGISTRY_OUTBOUND_PER_CLIENT="100", MCP_REGISTRY_RATE_LIMIT_AUTH=""
+    )
     with serving(tmp_path, env) as (base, _log):
         token = httpx.post(f"{base}/v0.1/auth/none", timeout=10).json()["registry_token"]
         _latencies(base, token, "0")  # warm up
@@ -171,7 +175,19 @@ def test_one_address_may_have_only_a_few_logins_in_flight(
         slow_key_host.release.set()
         for t in threads:
             t.join(timeout=SLOW + 25)
+        exposition = httpx.get(f"{base}/metrics", timeout=10).text
 
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(exposition)
+        for s in family.samples
+    }
+    # The four logins are counted as outside calls, each refused by its key host's answer;
+    # the login lane's size and (now idle) threads are exposed for saturation alerts.
+    proof = (("kind", "proof"), ("outcome", "refused"))
+    assert samples[("registrum_outbound_call_duration_seconds_count", proof)] == 4
+    assert samples[("registrum_pool_threads", (("pool", "login"),))] == 16
+    assert samples[("registrum_pool_threads_in_use", (("pool", "login"),))] == 0
     assert refused.status_code == 429, refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert int(refused.headers["retry-after"]) > 0

@@ -18,14 +18,22 @@ that drive one app from several loops.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final, ParamSpec, TypeVar
 
-from registrum.core.errors import BusyError, ClientBusyError, Problem
+from registrum import metrics
+from registrum.core.errors import (
+    AuthenticationError,
+    BusyError,
+    ClientBusyError,
+    InvalidInputError,
+    Problem,
+    UnavailableError,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -46,8 +54,11 @@ class Lane:
         per_client: int | None = None,
         waiting: int | None = None,
         what: str = "",
+        outbound: str | None = None,
     ) -> None:
         self.name = name
+        # The kind of outside call this lane's work is, for the outbound latency metric.
+        self._outbound = outbound
         self.threads = threads
         self._per_client = per_client
         # Calls admitted at once: every thread busy plus this many queued for one.
@@ -57,6 +68,7 @@ class Lane:
         self._lock = threading.Lock()
         self._by_client: dict[str, int] = {}
         self.in_flight = 0
+        metrics.set_pool_size(name, threads)
 
     async def run(
         self, client: str | None, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
@@ -65,9 +77,32 @@ class Lane:
         self._admit(client)
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+            return await loop.run_in_executor(self._pool, lambda: self._timed(fn, args, kwargs))
         finally:
             self._release(client)
+
+    def _timed(
+        self, fn: Callable[..., T], args: tuple[object, ...], kwargs: dict[str, object]
+    ) -> T:
+        """``fn`` on a thread of this lane, counted busy while it runs."""
+        metrics.pool_in_use(self.name, 1)
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return fn(*args, **kwargs)
+        except (AuthenticationError, InvalidInputError):
+            outcome = "refused"  # the outside service answered, and the answer was no
+            raise
+        except UnavailableError:
+            outcome = "unavailable"
+            raise
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            metrics.pool_in_use(self.name, -1)
+            if self._outbound is not None:
+                metrics.observe_outbound(self._outbound, time.perf_counter() - started, outcome)
 
     def _admit(self, client: str | None) -> None:
         with self._lock:
@@ -124,6 +159,7 @@ class Lanes:
                 per_client=per_client,
                 waiting=waiting,
                 what="logins",
+                outbound="proof",
             ),
             checks=Lane(
                 "check",
@@ -131,6 +167,7 @@ class Lanes:
                 per_client=per_client,
                 waiting=waiting,
                 what="publishes waiting on package checks",
+                outbound="package-check",
             ),
             writes=Lane("write", write_threads, what="writes"),
         )
