@@ -54,14 +54,20 @@ def test_two_workers_add_up_and_log_json(tmp_path: Path) -> None:
             assert r.status_code == 200
             return r.headers["x-request-id"]
 
-        with ThreadPoolExecutor(8) as pool:
-            assert sorted(pool.map(ask, range(REQUESTS))) == sorted(
-                f"t-{i}" for i in range(REQUESTS)
-            )
-        writers = {p.stem.rsplit("_", 1)[1] for p in multiproc.glob("histogram_*.db")}
+        # The kernel spreads connections over the workers as it likes: on a busy machine one
+        # may take a whole batch. Ask in batches until both have answered some.
+        asked = 0
+        for _batch in range(20):
+            with ThreadPoolExecutor(8) as pool:
+                ids = [f"t-{i}" for i in range(asked, asked + REQUESTS)]
+                assert sorted(pool.map(ask, range(asked, asked + REQUESTS))) == sorted(ids)
+            asked += REQUESTS
+            writers = {p.stem.rsplit("_", 1)[1] for p in multiproc.glob("histogram_*.db")}
+            if len(writers) >= 2:
+                break
         assert len(writers) >= 2, "one worker answered everything; the sum is not tested"
         # Whichever worker answers the scrape, it reports the sum of both.
-        assert {version_count(base) for _ in range(6)} == {REQUESTS}
+        assert {version_count(base) for _ in range(6)} == {asked}
 
         token = httpx.post(f"{base}/v0.1/auth/none").json()["registry_token"]
         r = httpx.post(
