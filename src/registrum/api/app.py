@@ -137,6 +137,7 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
             ],
             log_requests=ctx.log_requests,
             publish_paths=[f"{prefix}/publish" for prefix in PREFIXES],
+            trusted_proxies=ctx.rate_limits.trusted_proxies,
         ),
     )
     return app

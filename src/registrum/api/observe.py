@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Mount, Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from registrum import metrics
+from registrum.api.client_address import TrustedProxies, client_address
 from registrum.api.middleware import routing_path
 from registrum.api.problems import title_for
 from registrum.api.request_state import RequestState, current
@@ -46,10 +47,10 @@ _NO_ANSWER: Final = 499
 access_log = logging.getLogger("registrum.access")
 
 
-def client_address(scope: Scope) -> str | None:
-    """Who sent the request, as the access log names it: the connection's peer."""
-    client = scope.get("client")
-    return str(client[0]) if client else None
+def client_of(scope: Scope, trusted_proxies: TrustedProxies) -> str:
+    """Who sent the request, as the access log names it: seen through trusted proxies, the
+    same client the rate limits and per-client caps count."""
+    return client_address(scope, trusted_proxies)
 
 
 _ids = itertools.count()
@@ -115,8 +116,10 @@ class ObserveMiddleware:
         *,
         log_requests: bool = False,
         publish_paths: Iterable[str] = (),
+        trusted_proxies: TrustedProxies = (),
     ) -> None:
         self.app = app
+        self._trusted = trusted_proxies
         self._template_source = templates
         self._templates: RouteTemplates | None = None
         self._of_raw: Callable[[bytes], str] = lambda raw: UNMATCHED
@@ -200,7 +203,7 @@ class ObserveMiddleware:
                         "query": scope.get("query_string", b"").decode("latin-1") or None,
                         "status": status,
                         "duration_ms": round(seconds * 1000, 3),
-                        "client": client_address(scope),
+                        "client": client_of(scope, self._trusted),
                         "subject": state.subject,
                         "bytes": size,
                     }
