@@ -114,18 +114,23 @@ def registry(settings: Settings) -> Iterator[Registry]:
     reg.close()
 
 
-@pytest.fixture
-def sqlite_registry(tmp_path: Path) -> Iterator[Registry]:
-    """A registry on SQLite only, for what only SQLite has (its FTS5 search index, its
-    connection settings)."""
-    settings = Settings(
+def sqlite_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings of a test registry on one SQLite file in ``tmp_path``."""
+    return Settings(
         data_dir=tmp_path / "data",
         database_url=f"sqlite:///{tmp_path / 'registry.db'}",
         jwt_private_key=TEST_SEED,
         enable_anonymous_auth=True,
         enable_registry_validation=False,
+        **overrides,
     )
-    reg = build(settings)
+
+
+@pytest.fixture
+def sqlite_registry(tmp_path: Path) -> Iterator[Registry]:
+    """A registry on SQLite only, for what only SQLite has (its FTS5 search index, its
+    connection settings)."""
+    reg = build(sqlite_settings(tmp_path))
     yield reg
     reg.close()
 

@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 
 from registrum.api.app import create_app
 from registrum.core.permissions import Action, Permission, Principal
-from registrum.server.settings import Settings, SettingsError, load
+from registrum.server.settings import SettingsError, load
 from registrum.server.wiring import Registry, build
-from tests.conftest import TEST_SEED, auth
+from tests.conftest import TEST_SEED, auth, sqlite_settings
 from tests.factories import assert_problem, enc, remote, server_json
 from tests.processes import free_port, new_registry, serving
 
@@ -53,15 +53,7 @@ def make_app(tmp_path: Path) -> Iterator[AppFactory]:
     with ExitStack() as stack:
 
         def make(client: str = "203.0.113.9", **overrides: Any) -> tuple[Registry, TestClient]:
-            settings = Settings(
-                data_dir=tmp_path / "data",
-                database_url=f"sqlite:///{tmp_path / 'registry.db'}",
-                jwt_private_key=TEST_SEED,
-                enable_anonymous_auth=True,
-                enable_registry_validation=False,
-                **overrides,
-            )
-            registry = build(settings)
+            registry = build(sqlite_settings(tmp_path, **overrides))
             stack.callback(registry.close)
             http = TestClient(
                 create_app(registry.context), raise_server_exceptions=False, client=(client, 1)

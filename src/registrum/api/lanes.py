@@ -112,8 +112,8 @@ class Lane:
                     [Problem("", f"all {self.threads} {self.name} threads are busy")],
                     retry_after=_RETRY_AFTER,
                 )
-            held = self._by_client.get(client, 0) if client is not None else 0
             if self._per_client is not None and client is not None:
+                held = self._by_client.get(client, 0)
                 if held >= self._per_client:
                     raise ClientBusyError(
                         f"you already have {held} {self._what} in progress; wait for them "

@@ -47,12 +47,6 @@ _NO_ANSWER: Final = 499
 access_log = logging.getLogger("registrum.access")
 
 
-def client_of(scope: Scope, trusted_proxies: TrustedProxies) -> str:
-    """Who sent the request, as the access log names it: seen through trusted proxies, the
-    same client the rate limits and per-client caps count."""
-    return client_address(scope, trusted_proxies)
-
-
 _ids = itertools.count()
 _id_prefix = os.urandom(8).hex().encode()
 
@@ -203,7 +197,7 @@ class ObserveMiddleware:
                         "query": scope.get("query_string", b"").decode("latin-1") or None,
                         "status": status,
                         "duration_ms": round(seconds * 1000, 3),
-                        "client": client_of(scope, self._trusted),
+                        "client": client_address(scope, self._trusted),
                         "subject": state.subject,
                         "bytes": size,
                     }
