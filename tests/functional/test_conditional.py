@@ -24,6 +24,8 @@ def paths(server_id: str) -> list[str]:
         f"/v0.1/x/io.registrum/servers/{server_id}/versions",
         "/v0.1/x/io.registrum/changes?since=0",
         "/v0/x/io.registrum/changes?since=1&limit=5",
+        f"/v0.1/x/io.registrum/servers/{enc(NAME)}/versions/1.0.0/install",
+        f"/v0/x/io.registrum/servers/{enc(NAME)}/versions/latest/install?client=vscode",
     ]
 
 

@@ -21,7 +21,16 @@ from registrum.api.fastpath import FastListMiddleware
 from registrum.api.middleware import BodyLimitMiddleware, RawPathMiddleware
 from registrum.api.observe import ObserveMiddleware, route_templates
 from registrum.api.rate_limits import RateLimitMiddleware
-from registrum.api.routes import auth, extensions, meta, operations, publish, servers, validate
+from registrum.api.routes import (
+    auth,
+    extensions,
+    install,
+    meta,
+    operations,
+    publish,
+    servers,
+    validate,
+)
 from registrum.core.errors import RegistrumError
 from registrum.services.query import DEFAULT_LIMIT
 
@@ -93,7 +102,14 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
         dependencies=[Depends(strict_query)],
     )
     app.state.context = ctx
-    routers = [servers.router, publish.router, validate.router, meta.router, extensions.router]
+    routers = [
+        servers.router,
+        publish.router,
+        validate.router,
+        meta.router,
+        extensions.router,
+        install.router,
+    ]
     if ctx.auth.methods:
         routers.append(auth.router_for(ctx.auth.methods))
     for prefix in PREFIXES:

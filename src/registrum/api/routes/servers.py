@@ -158,7 +158,7 @@ async def list_versions(
         try:
             views = ctx.query.versions(name, include_deleted=bool(include_deleted))
         except NotFoundError:
-            moved = _redirect_if_moved(request, ctx, name)
+            moved = redirect_if_moved(request, ctx, name)
             if moved is None:
                 raise
             return moved
@@ -167,7 +167,7 @@ async def list_versions(
     return await ctx.read(answer)
 
 
-def _redirect_if_moved(request: Request, ctx: ApiContext, name: str) -> Response | None:
+def redirect_if_moved(request: Request, ctx: ApiContext, name: str) -> Response | None:
     """For a name a server left by a rename: a 308 to the same path under its current name
     (the official read paths keep working for clients that follow redirects); else None."""
     current = ctx.query.moved_to(name)
@@ -206,7 +206,7 @@ async def get_version(
         try:
             view = ctx.query.get(name, ver, include_deleted=bool(include_deleted))
         except NotFoundError:
-            moved = _redirect_if_moved(request, ctx, name)
+            moved = redirect_if_moved(request, ctx, name)
             if moved is None:
                 raise
             return moved

@@ -68,11 +68,13 @@ class Prompts:
     def ask(self, base: str, spec: Mapping[str, Any], where: str, *, required: bool) -> Ref:
         """A hole for ``spec``; the same value asked for twice (a token used in two headers)
         is asked for once."""
-        default = text_of(spec.get("default"))
+        secret = flag(spec, "isSecret")
+        # A secret's default is a literal secret all the same: never written, not even offered.
+        default = None if secret else text_of(spec.get("default"))
         wanted = Prompt(
             id=env_id(base),
             description=text_of(spec.get("description")) or "",
-            secret=flag(spec, "isSecret"),
+            secret=secret,
             required=required or flag(spec, "isRequired"),
             default=default,
             choices=_choices(spec),
