@@ -48,13 +48,15 @@ def test_first_five_minutes_work_as_written(tmp_path):
         doc, end = decoder.raw_decode(out)
         docs.append(doc)
         out = out[end:].lstrip()
-    published, listed, latest, versions = docs
+    published, listed, latest, versions, install = docs
     name = "io.modelcontextprotocol.anonymous/weather"
     assert published["server"]["name"] == name
     assert [s["server"]["name"] for s in listed["servers"]] == [name]
     assert latest["server"] == published["server"]
     assert latest["_meta"]["io.modelcontextprotocol.registry/official"]["isLatest"] is True
     assert versions["metadata"]["count"] == 1
+    entry = install["configs"]["vscode"]["config"]["servers"]["weather"]
+    assert entry == {"type": "http", "url": published["server"]["remotes"][0]["url"]}
 
 
 def _commands() -> dict[tuple[str, ...], Any]:

@@ -1,5 +1,5 @@
 """The publisher verbs, named as the official ``mcp-publisher`` names them, and Registrum's
-own: ``rename``, ``transfer`` and ``changes``."""
+own: ``rename``, ``transfer``, ``changes`` and ``install``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import typer
 
 from registrum.cli.changes import changes
 from registrum.cli.init import init
+from registrum.cli.install import install
 from registrum.cli.keygen import keygen
 from registrum.cli.login import login_app, logout
 from registrum.cli.publish import publish
@@ -24,3 +25,4 @@ def register(app: typer.Typer) -> None:
     app.command("rename")(rename)
     app.add_typer(transfer_app, name="transfer")
     app.command("changes")(changes)
+    app.command("install")(install)

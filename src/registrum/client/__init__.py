@@ -12,7 +12,9 @@
 
 Registrum's own endpoints (the change feed, look-ups by stable id, renames and transfers) are
 methods too; ``cache=MemoryCache()`` or ``cache=DirectoryCache(folder)`` keeps GET answers and
-revalidates them with their ETag (:mod:`registrum.client.cache`).
+revalidates them with their ETag (:mod:`registrum.client.cache`). :func:`install_configs` turns a
+fetched server into ready configurations for VS Code, Claude Desktop, Claude Code, Cursor or
+any client (:mod:`registrum.client.install`).
 
 :class:`AsyncRegistryClient` has the same methods, awaited. Errors form one tree under
 :class:`RegistryError` (see :mod:`registrum.client.errors`); keys for the ``dns`` and ``http``
@@ -40,6 +42,7 @@ from registrum.client.errors import (
     UnauthorizedError,
     UnexpectedResponseError,
 )
+from registrum.client.install import install_configs
 from registrum.client.models import (
     Change,
     ChangePage,
@@ -102,6 +105,7 @@ __all__ = [
     "ValidationResult",
     "api_root",
     "dns_txt_record",
+    "install_configs",
     "iter_server_items",
     "segment",
     "token_claims",

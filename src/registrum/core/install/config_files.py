@@ -352,6 +352,12 @@ def _parse(text: str) -> tuple[_Node, list[tuple[int, int]]]:
     return root, parser.comments
 
 
+def parse_jsonc(text: str) -> Any:
+    """The value of a JSON(C) text (comments and trailing commas allowed), as ``json.loads``
+    would give it for the same text without them; :class:`ConfigFileError` when malformed."""
+    return _parse(text)[0].value
+
+
 # ---------------------------------------------------------------------------------------
 # Layout: indentation, line endings, where to insert
 
