@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from registrum.core.install.inputs import Prompts, flag, text_of, value_of
 from registrum.core.install.launchers import Launcher, launcher
-from registrum.core.install.model import Endpoint, Launch, Option, Ref, Text, literal
+from registrum.core.install.model import Endpoint, Launch, Option, Ref, Text, literal, render
 
 _HTTP: Final = frozenset({"streamable-http", "sse"})
 
@@ -120,7 +120,8 @@ def _package(package: Mapping[str, Any]) -> Option:
     prompts = Prompts()
     names: dict[str, Text] = {}  # what a package's URL may name: {port} and the like
     runtime = _arguments(package.get("runtimeArguments"), "runtime", prompts, names)
-    how = launcher(package, [w[0] for w in runtime if len(w) == 1 and isinstance(w[0], str)])
+    # A hole is written as NUL: it is no option, and `-e TOKEN={token}` still names TOKEN.
+    how = launcher(package, [render(word, lambda _: "\0") for word in runtime])
     if isinstance(how, str):
         return Option(0, "package", label, transport, registry_type, reason=how)
     if transport != "stdio" and transport not in _HTTP:
@@ -262,13 +263,15 @@ def _launch(
     env: tuple[tuple[str, Text], ...],
 ) -> Launch:
     args: list[Text] = [literal(word) for word in how.before]
-    args.extend(runtime)
+    split = len(runtime) if how.env_after is None else how.env_after
+    args.extend(runtime[:split])
     if how.env_flag is not None:
         # A container sees only the variables passed in by name; their values come from
         # the launcher's environment, where the client puts them.
         for name, _ in env:
             if name not in how.env_passed:
                 args.extend((literal(how.env_flag), literal(name)))
+    args.extend(runtime[split:])
     args.extend(literal(word) for word in how.package)
     if arguments:
         args.extend(literal(word) for word in how.separator)
