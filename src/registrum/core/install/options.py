@@ -196,7 +196,10 @@ def _named(
         prompts.notes.append(f"a named {kind} argument has no name and is left out")
         return []
     fixed = text_of(arg.get("value"))
-    where = f"{kind} argument {name}{f' {fixed}' if fixed else ''}"
+    # The fixed value tells apart two uses of one flag (`-e A=1`, `-e B=2`); a secret's
+    # value is never shown.
+    shown = f" {fixed}" if fixed and not flag(arg, "isSecret") else ""
+    where = f"{kind} argument {name}{shown}"
     required = flag(arg, "isRequired")
     base = name.lstrip("-")
     if text_of(arg.get("value")):
@@ -211,13 +214,16 @@ def _named(
             return [literal(name)]
         prompts.omit(where, arg)
         return []
-    if required or text_of(arg.get("default")) is not None or "format" in arg:
+    # A format, a default, choices, a placeholder or being a secret all say the flag takes a
+    # value: written bare, it would take the next word as its value.
+    takes_value = any(member in arg for member in ("format", "choices", "placeholder"))
+    if required or text_of(arg.get("default")) is not None or takes_value or flag(arg, "isSecret"):
         value = value_of(arg, base, where, prompts, required=required)
         if value is None:
             return []
         names[base] = value
         return [literal(name), value]
-    # No value, no default, no format: a bare flag (`-i`, `--rm`, `--stdio`).
+    # Nothing says it takes a value: a bare flag (`-i`, `--rm`, `--stdio`).
     return [literal(name)]
 
 
