@@ -147,9 +147,15 @@ def _package(package: Mapping[str, Any]) -> Option:
         if not url:
             reason = f"the package serves {transport} but names no URL to connect to"
             return Option(0, "package", label, transport, registry_type, reason=reason)
+        address, missing = _substitute(url, names)
+        notes.extend(
+            f"the package's URL names {{{key}}}, which none of its arguments or environment "
+            "variables gives: replace it in the URL by hand"
+            for key in missing
+        )
         endpoint = Endpoint(
             transport,
-            _substitute(url, names),
+            address,
             _headers(transport_spec.get("headers"), prompts),
             start=launch,
         )
@@ -286,9 +292,11 @@ def _launch(
     return Launch(how.command, tuple(args), (*env, *extra))
 
 
-def _substitute(url: str, names: Mapping[str, Text]) -> Text:
+def _substitute(url: str, names: Mapping[str, Text]) -> tuple[Text, list[str]]:
     """A package's URL with ``{name}`` replaced by the value of the argument or environment
-    variable of that name (``http://localhost:{port}/mcp``)."""
+    variable of that name (``http://localhost:{port}/mcp``), and the names none gives (an
+    optional ``--port`` left out): they stay as written, and are said."""
+    missing: list[str] = []
     parts: list[str | Ref] = []
     rest = url
     while "{" in rest:
@@ -298,7 +306,9 @@ def _substitute(url: str, names: Mapping[str, Text]) -> Text:
             break
         key = rest[start + 1 : end]
         parts.append(rest[:start])
+        if key not in names and key not in missing:
+            missing.append(key)
         parts.extend(names.get(key, literal(rest[start : end + 1])))
         rest = rest[end + 1 :]
     parts.append(rest)
-    return tuple(p for p in parts if p != "")
+    return tuple(p for p in parts if p != ""), missing
