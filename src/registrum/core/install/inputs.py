@@ -7,7 +7,9 @@ The rules, in the order they apply:
 - a fixed ``value`` is used as given, its ``{name}`` pieces replaced from ``variables``
   (a ``{name}`` with no variable stays as written, as the schema says);
 - a secret is never written as a literal: a secret with a fixed value, or a default, is
-  asked for all the same;
+  asked for all the same, and its prompt carries no default (so no client, nor the
+  result's ``inputs``, can show it); the variables inside a secret's value are secrets too
+  (``Bearer {token}``: the token is the secret);
 - a required input with no value becomes a hole (its default, if any, offered by clients
   that can prompt and used by those that cannot);
 - an optional input with a default gets its default (an optional secret never does); one
@@ -38,8 +40,9 @@ def flag(spec: Mapping[str, Any], member: str) -> bool:
 
 
 def env_id(base: str) -> str:
-    """An id usable as an environment-variable name: ``X-API-Key`` -> ``X_API_KEY`` keeps its
-    case otherwise; a leading digit gets an underscore."""
+    """An id usable as an environment-variable name: what is not a letter, digit or ``_``
+    becomes ``_`` (``X-API-Key`` -> ``X_API_Key``, case kept); a leading digit gets an
+    underscore."""
     cleaned = _NOT_ID.sub("_", base.strip()).strip("_") or "VALUE"
     return f"_{cleaned}" if cleaned[0].isdigit() else cleaned
 
@@ -154,7 +157,7 @@ def value_of(
                 )
                 return (prompts.ask(base, spec, where, required=True),)
             return (value,)
-        filled = _filled(value, variables, where, prompts, required=required)
+        filled = _filled(value, variables, where, prompts, required=required, secret=secret)
         if filled is None:
             prompts.omit(where, spec)
         return filled
@@ -179,6 +182,7 @@ def _filled(
     prompts: Prompts,
     *,
     required: bool,
+    secret: bool,
 ) -> Text | None:
     parts: list[str | Ref] = []
     position = 0
@@ -187,6 +191,8 @@ def _filled(
         variable = variables.get(name)
         if not isinstance(variable, Mapping):
             continue  # no such variable: the braces stay as written
+        if secret:
+            variable = {**variable, "isSecret": True}
         piece = _variable(variable, name, where, prompts, required=required)
         if piece is None:
             return None  # the caller lists the input as left out

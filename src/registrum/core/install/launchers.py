@@ -1,11 +1,16 @@
 """Which program starts a package, by registry type and runtime hint.
 
 - npm: `npx -y name@version` (hints npx, node, npm or none; `--registry URL` from the base
-  URL), `bunx name@version` (bun, bunx; NPM_CONFIG_REGISTRY=URL), `pnpm dlx` or `yarn dlx`;
-- pypi: `uvx name@version` (uvx, uv, python or none; `--index-url URL`), `pipx run
-  name==version` (pipx);
+  URL), `bunx name@version` (bun, bunx; NPM_CONFIG_REGISTRY=URL), `pnpm dlx` (`--registry
+  URL`) or `yarn dlx` (Yarn 2 and later, which read YARN_NPM_REGISTRY_SERVER=URL);
+- pypi: `uvx name@version` (uvx, uv, python or none), `pipx run name==version` (pipx); the
+  base URL is the registry's root, as the pypi verifier reads it (its JSON API is under
+  it), so the index installers read is `--index-url URL/simple` (a base URL already ending
+  in `/simple` is used as given);
 - oci (or docker): `docker run -i --rm ... image:tag` (docker or none; podman), the base URL's
-  host put before an image that names none, each environment variable passed with `-e NAME`;
+  host put before an image that names none, each environment variable passed with `-e NAME`
+  (right after `run` when the publisher spelled out `run ... image` themselves, since
+  anything after the image is the container's own command line);
 - nuget: `dnx name@version --yes` (`--source URL`), `--` before the package's arguments.
 
 The runtime arguments go between the launcher and the package, the package arguments after
@@ -38,6 +43,7 @@ class Launcher:
     separator: tuple[str, ...] = ()
     env_flag: str | None = None
     env_passed: frozenset[str] = frozenset()  # variables the runtime arguments pass already
+    env_after: int | None = None  # how many runtime arguments go before them (None: all)
     env: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -50,7 +56,8 @@ _DOCKER_HUB: Final = frozenset({"docker.io", "registry-1.docker.io", "index.dock
 
 def launcher(package: Mapping[str, Any], runtime_words: Sequence[str]) -> Launcher | str:
     """The launcher for ``package``, or the reason there is none. ``runtime_words`` are the
-    literal runtime arguments, so that options a publisher already gives are not doubled."""
+    runtime arguments, one per word, with each hole written as NUL (so a hole never passes
+    for an option), so that options a publisher already gives are not doubled."""
     kind = (text_of(package.get("registryType")) or "").lower()
     identifier = text_of(package.get("identifier")) or ""
     version = text_of(package.get("version"))
@@ -98,7 +105,9 @@ def _npm(
     notes: tuple[str, ...] = ()
     if hint in ("pnpm", "yarn"):
         registry = ("--registry", base) if base and hint == "pnpm" else ()
-        env = (("NPM_CONFIG_REGISTRY", base),) if base and hint == "yarn" else ()
+        # `yarn dlx` exists from Yarn 2 on, whose settings are YARN_* variables: it ignores
+        # NPM_CONFIG_REGISTRY (npmRegistryServer -> YARN_NPM_REGISTRY_SERVER).
+        env = (("YARN_NPM_REGISTRY_SERVER", base),) if base and hint == "yarn" else ()
         return Launcher(hint, before=("dlx", *registry), package=(spec,), env=env)
     command = _NPM_HINTS.get(hint or "npx")
     if command is None:
@@ -113,8 +122,17 @@ def _npm(
     return Launcher("npx", before=yes, package=(*registry, spec), notes=notes)
 
 
+def _simple_index(base: str) -> str:
+    """The PEP 503 index under a registry's base URL: the registry's root (``https://host``,
+    where the JSON API the pypi verifier asks lives at ``/pypi/...``) is not an index, and
+    an installer pointed at it finds nothing."""
+    if base.rstrip("/").endswith("/simple"):
+        return base
+    return base.rstrip("/") + "/simple"
+
+
 def _pypi(identifier: str, version: str | None, hint: str | None, base: str | None) -> Launcher:
-    index = ("--index-url", base) if base else ()
+    index = ("--index-url", _simple_index(base)) if base else ()
     if hint == "pipx":
         spec = f"{identifier}=={version}" if version else identifier
         return Launcher("pipx", before=("run",), package=(*index, spec))
@@ -155,7 +173,9 @@ def _oci(
         # The publisher spelled out the whole `run ...` themselves, often with the image.
         before: tuple[str, ...] = ()
         if image in words or identifier in words:
-            return Launcher(command, env_flag="-e", env_passed=passed, notes=notes)
+            # Flags after the image would be the container's arguments: `-e NAME` goes
+            # right after `run`.
+            return Launcher(command, env_flag="-e", env_passed=passed, env_after=1, notes=notes)
     else:
         interactive = () if words & {"-i", "--interactive", "-it", "-ti"} else ("-i",)
         remove = () if "--rm" in words else ("--rm",)

@@ -8,12 +8,13 @@ publisher's order is kept.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from registrum.core.install.inputs import Prompts, flag, text_of, value_of
 from registrum.core.install.launchers import Launcher, launcher
-from registrum.core.install.model import Endpoint, Launch, Option, Ref, Text, literal
+from registrum.core.install.model import Endpoint, Launch, Option, Ref, Text, literal, render
 
 _HTTP: Final = frozenset({"streamable-http", "sse"})
 
@@ -111,6 +112,24 @@ def _finished(option: Option, prompts: Prompts) -> Option:
     )
 
 
+# A publisher's build-time placeholder left in a published version or image reference:
+# `${VERSION}`, `$VERSION`, `{{VERSION}}`. No launcher can fetch such a package.
+_TEMPLATE: Final = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}")
+
+
+def _unfilled_template(package: Mapping[str, Any]) -> str | None:
+    for member in ("version", "identifier"):
+        value = text_of(package.get(member))
+        match = _TEMPLATE.search(value) if value else None
+        if match:
+            return (
+                f"the package's {member} holds {match.group(0)!r}, a placeholder its publisher "
+                "did not fill in: no launcher can fetch it (the publisher must publish a real "
+                "version)"
+            )
+    return None
+
+
 def _package(package: Mapping[str, Any]) -> Option:
     registry_type = text_of(package.get("registryType")) or "(none)"
     identifier = text_of(package.get("identifier")) or "(no identifier)"
@@ -120,7 +139,10 @@ def _package(package: Mapping[str, Any]) -> Option:
     prompts = Prompts()
     names: dict[str, Text] = {}  # what a package's URL may name: {port} and the like
     runtime = _arguments(package.get("runtimeArguments"), "runtime", prompts, names)
-    how = launcher(package, [w[0] for w in runtime if len(w) == 1 and isinstance(w[0], str)])
+    # A hole is written as NUL: it is no option, and `-e TOKEN={token}` still names TOKEN.
+    how = _unfilled_template(package) or launcher(
+        package, [render(word, lambda _: "\0") for word in runtime]
+    )
     if isinstance(how, str):
         return Option(0, "package", label, transport, registry_type, reason=how)
     if transport != "stdio" and transport not in _HTTP:
@@ -146,9 +168,15 @@ def _package(package: Mapping[str, Any]) -> Option:
         if not url:
             reason = f"the package serves {transport} but names no URL to connect to"
             return Option(0, "package", label, transport, registry_type, reason=reason)
+        address, missing = _substitute(url, names)
+        notes.extend(
+            f"the package's URL names {{{key}}}, which none of its arguments or environment "
+            "variables gives: replace it in the URL by hand"
+            for key in missing
+        )
         endpoint = Endpoint(
             transport,
-            _substitute(url, names),
+            address,
             _headers(transport_spec.get("headers"), prompts),
             start=launch,
         )
@@ -195,7 +223,10 @@ def _named(
         prompts.notes.append(f"a named {kind} argument has no name and is left out")
         return []
     fixed = text_of(arg.get("value"))
-    where = f"{kind} argument {name}{f' {fixed}' if fixed else ''}"
+    # The fixed value tells apart two uses of one flag (`-e A=1`, `-e B=2`); a secret's
+    # value is never shown.
+    shown = f" {fixed}" if fixed and not flag(arg, "isSecret") else ""
+    where = f"{kind} argument {name}{shown}"
     required = flag(arg, "isRequired")
     base = name.lstrip("-")
     if text_of(arg.get("value")):
@@ -210,13 +241,22 @@ def _named(
             return [literal(name)]
         prompts.omit(where, arg)
         return []
-    if required or text_of(arg.get("default")) is not None or "format" in arg:
+    # A format, a default, choices, a placeholder or being a secret all say the flag takes a
+    # value: written bare, it would take the next word as its value.
+    takes_value = any(member in arg for member in ("format", "choices", "placeholder"))
+    if required or text_of(arg.get("default")) is not None or takes_value or flag(arg, "isSecret"):
         value = value_of(arg, base, where, prompts, required=required)
         if value is None:
             return []
         names[base] = value
         return [literal(name), value]
-    # No value, no default, no format: a bare flag (`-i`, `--rm`, `--stdio`).
+    if arg.get("isRequired") is False:
+        # Said to be optional, with nothing to give it: a setting a person may add (written
+        # bare, `--apiClientId` would take the next flag as its value, `--read-write` would
+        # switch on what the server keeps off).
+        prompts.omit(where, arg)
+        return []
+    # Nothing says it takes a value or is optional: a bare flag (`-i`, `--rm`, `--stdio`).
     return [literal(name)]
 
 
@@ -262,13 +302,15 @@ def _launch(
     env: tuple[tuple[str, Text], ...],
 ) -> Launch:
     args: list[Text] = [literal(word) for word in how.before]
-    args.extend(runtime)
+    split = len(runtime) if how.env_after is None else how.env_after
+    args.extend(runtime[:split])
     if how.env_flag is not None:
         # A container sees only the variables passed in by name; their values come from
         # the launcher's environment, where the client puts them.
         for name, _ in env:
             if name not in how.env_passed:
                 args.extend((literal(how.env_flag), literal(name)))
+    args.extend(runtime[split:])
     args.extend(literal(word) for word in how.package)
     if arguments:
         args.extend(literal(word) for word in how.separator)
@@ -277,9 +319,11 @@ def _launch(
     return Launch(how.command, tuple(args), (*env, *extra))
 
 
-def _substitute(url: str, names: Mapping[str, Text]) -> Text:
+def _substitute(url: str, names: Mapping[str, Text]) -> tuple[Text, list[str]]:
     """A package's URL with ``{name}`` replaced by the value of the argument or environment
-    variable of that name (``http://localhost:{port}/mcp``)."""
+    variable of that name (``http://localhost:{port}/mcp``), and the names none gives (an
+    optional ``--port`` left out): they stay as written, and are said."""
+    missing: list[str] = []
     parts: list[str | Ref] = []
     rest = url
     while "{" in rest:
@@ -289,7 +333,9 @@ def _substitute(url: str, names: Mapping[str, Text]) -> Text:
             break
         key = rest[start + 1 : end]
         parts.append(rest[:start])
+        if key not in names and key not in missing:
+            missing.append(key)
         parts.extend(names.get(key, literal(rest[start : end + 1])))
         rest = rest[end + 1 :]
     parts.append(rest)
-    return tuple(p for p in parts if p != "")
+    return tuple(p for p in parts if p != ""), missing

@@ -11,16 +11,28 @@ and expands ``${VAR}`` and ``${VAR:-default}`` from the environment. The name go
 
 A value the person supplies is read from their environment: ``"${ID}"`` in the command line
 (the shell expands it when the command runs; Claude Code stores the result) and in
-``.mcp.json`` (expanded each time the server starts).
+``.mcp.json`` (expanded each time the server starts). A default (not a secret's) is written
+``${ID:-default}`` when it can be carried safely: one holding ``}``, quotes, ``$``,
+backquotes, a backslash, ``!`` or a line break cannot (in the shell it would run or end the
+expansion: bash reads ``'`` inside ``"${ID:-...}"`` as a quote, ``!`` is history
+expansion), so it is ``${ID}`` with the default said in the warnings.
 """
 
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import Any, Final
 
 from registrum.core.install.clients.common import notes, start_first, stdio_entry, used_prompts
-from registrum.core.install.model import ClientConfig, ClientFormat, Option, Ref, Text, render
+from registrum.core.install.model import (
+    ClientConfig,
+    ClientFormat,
+    Option,
+    Prompt,
+    Ref,
+    Text,
+    render,
+)
 
 ID = "claude-code"
 TITLE = "Claude Code"
@@ -28,29 +40,43 @@ FILE = ".mcp.json"
 _TRANSPORT = {"streamable-http": "http", "sse": "sse"}
 
 
+# What a default may not hold to be written inside "${ID:-default}" (see the docstring).
+_UNSAFE_IN_DEFAULT: Final = frozenset("}'\"$`\\!\n\r")
+
+
+def _inline_default(prompt: Prompt) -> str | None:
+    if prompt.secret or prompt.default is None:
+        return None
+    if _UNSAFE_IN_DEFAULT & set(prompt.default):
+        return None
+    return prompt.default
+
+
 def _hole_for(option: Option) -> Any:
     def hole(ref: Ref) -> str:
-        prompt = option.prompt(ref.id)
-        if prompt.default is not None and not prompt.secret:
-            return "${" + ref.id + ":-" + prompt.default + "}"
+        default = _inline_default(option.prompt(ref.id))
+        if default is not None:
+            return "${" + ref.id + ":-" + default + "}"
         return "${" + ref.id + "}"
 
     return hole
 
 
 def _shell_word(text: Text, hole: Any) -> str:
-    """One word of the command line. Literal text is quoted for a POSIX shell; a word with a
-    hole is double-quoted with ``$``, backquotes, ``"`` and ``\\`` escaped in its literal
-    parts, so that only the hole expands."""
-    if all(isinstance(part, str) for part in text):
-        return shlex.quote("".join(part for part in text if isinstance(part, str)))
-    out = []
-    for part in text:
-        if isinstance(part, str):
-            out.append("".join("\\" + c if c in '$`"\\' else c for c in part))
+    """One word of the command line, for a POSIX shell: literal pieces single-quoted where
+    they need it (nothing expands inside single quotes, not even bash's ``!``), each hole
+    double-quoted (``"${ID}"``: it expands, and is not split or globbed), side by side."""
+    pieces: list[str | Ref] = []
+    for part in text:  # adjacent literal pieces quoted as one
+        if isinstance(part, str) and pieces and isinstance(pieces[-1], str):
+            pieces[-1] += part
         else:
-            out.append(hole(part))
-    return '"' + "".join(out) + '"'
+            pieces.append(part)
+    if not pieces:
+        return "''"
+    return "".join(
+        shlex.quote(part) if isinstance(part, str) else '"' + hole(part) + '"' for part in pieces
+    )
 
 
 def write(option: Option, key: str) -> ClientConfig:
@@ -77,11 +103,16 @@ def write(option: Option, key: str) -> ClientConfig:
         if endpoint.start is not None:
             warnings.append(start_first(endpoint, entry["url"], TITLE))
     for prompt in used_prompts(option):
-        if prompt.default is not None and not prompt.secret:
+        if _inline_default(prompt) is not None:
             continue
+        about = prompt.description or "used in " + ", ".join(prompt.used_in)
+        default = (
+            ""
+            if prompt.secret or prompt.default is None
+            else f"; its default is {prompt.default!r}"
+        )
         warnings.append(
-            f"set {prompt.id} in your environment first ({prompt.description or 'used in '}"
-            f"{'' if prompt.description else ', '.join(prompt.used_in)}): the command line "
+            f"set {prompt.id} in your environment first ({about}{default}): the command line "
             "and .mcp.json read it from there"
         )
     command = " ".join(_shell_word(word, hole) for word in words)

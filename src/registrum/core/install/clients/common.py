@@ -13,18 +13,15 @@ Hole = Callable[[Ref], str]
 
 
 def texts(option: Option) -> Iterator[Text]:
-    """Every value the option's configuration writes."""
-    launches: list[Launch] = []
+    """Every value a client's configuration writes. The command that starts a package
+    serving HTTP is not among them: clients only connect to it, and the warning that gives
+    the command shows its holes as placeholders."""
     if option.launch is not None:
-        launches.append(option.launch)
+        yield from option.launch.args
+        yield from (value for _, value in option.launch.env)
     if option.endpoint is not None:
         yield option.endpoint.url
         yield from (value for _, value in option.endpoint.headers)
-        if option.endpoint.start is not None:
-            launches.append(option.endpoint.start)
-    for launch in launches:
-        yield from launch.args
-        yield from (value for _, value in launch.env)
 
 
 def used_prompts(option: Option) -> list[Prompt]:
