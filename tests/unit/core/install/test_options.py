@@ -322,7 +322,8 @@ def test_values_only_the_start_command_uses_are_no_client_inputs():
     assert "inputs" not in vscode.config  # VS Code only connects: nothing to ask
     assert vscode.config["servers"]["tool"]["url"] == "http://localhost:8080/mcp"
     start = [w for w in vscode.warnings if "start it yourself" in w]
-    assert start and "API_KEY=<API_KEY>" in start[0]
+    assert start
+    assert "API_KEY=<API_KEY>" in start[0]
     for client in ("claude-desktop", "cursor", "claude-code"):
         assert not [
             w for w in result.configs[client].warnings if "API_KEY" in w and "start" not in w
