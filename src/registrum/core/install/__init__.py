@@ -94,7 +94,7 @@ def _chosen(found: Sequence[Option], option: int | None) -> Option | None:
     if option is None:
         # The first usable one; when none is, the first, so that its reason is what is said.
         return next((o for o in found if o.supported), found[0] if found else None)
-    if not 0 <= option < len(found):
+    if isinstance(option, bool) or not 0 <= option < len(found):
         limit = f"0 to {len(found) - 1}" if found else "none: the server offers no way to run"
         raise InvalidInputError(
             f"Invalid option {option}: this version's options are {limit}",

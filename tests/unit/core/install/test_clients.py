@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from registrum.core.install import install_configs
 from tests.unit.core.install.documents import (
     cursor_link,
     document,
@@ -392,3 +393,14 @@ def test_the_generic_form_writes_holes_the_results_inputs_describe():
         "headers": {"X-Key": "${X_Key}"},
     }
     assert [p["id"] for p in result.to_json()["inputs"]] == ["X_Key"]
+
+
+def test_a_secret_with_choices_is_asked_masked_in_vscode():
+    env = [{"name": "TIER_KEY", "isRequired": True, "isSecret": True, "choices": ["a", "b"]}]
+    config = install_configs(
+        document(packages=[package(environmentVariables=env)]), clients=["vscode"]
+    ).configs["vscode"]
+    assert config.config is not None
+    (asked,) = config.config["inputs"]
+    assert asked["type"] == "promptString"
+    assert asked["password"] is True

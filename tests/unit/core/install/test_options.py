@@ -331,3 +331,9 @@ def test_values_only_the_start_command_uses_are_no_client_inputs():
     generic = result.configs["generic"].config
     assert generic is not None
     assert generic["start"]["env"] == {"API_KEY": "${API_KEY}"}
+
+
+def test_a_boolean_is_no_option_index():
+    doc = document(packages=[package(), package(identifier="@example/other")])
+    with pytest.raises(InvalidInputError):
+        install(doc, option=True)

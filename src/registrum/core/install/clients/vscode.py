@@ -36,7 +36,7 @@ def _hole(ref: Ref) -> str:
 
 def vscode_input(prompt: Prompt) -> dict[str, Any]:
     described = prompt.description or prompt.id
-    if prompt.choices:
+    if prompt.choices and not prompt.secret:  # a pick list would show a secret's choices
         out: dict[str, Any] = {
             "type": "pickString",
             "id": prompt.id,
