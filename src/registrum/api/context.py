@@ -25,6 +25,7 @@ from registrum.services.mirror import MirrorService
 from registrum.services.moderation import ModerationService
 from registrum.services.publish import PublishService
 from registrum.services.query import QueryService
+from registrum.services.search import SearchService
 from registrum.services.renames import RenameService
 from registrum.services.tokens import TokenService
 
@@ -49,6 +50,7 @@ class ApiContext:
     auth: TokenExchange
     renames: RenameService
     mirror: MirrorService
+    search: SearchService
     github_client_id: str = ""
     build: BuildInfo = field(default_factory=BuildInfo)
     max_body_bytes: int = 1024 * 1024

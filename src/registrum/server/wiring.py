@@ -31,6 +31,7 @@ from registrum.services.moderation import ModerationService
 from registrum.services.ownership import OwnershipChecker
 from registrum.services.publish import PublishService
 from registrum.services.query import QueryService
+from registrum.services.search import SearchService
 from registrum.services.renames import RenameService
 from registrum.services.tokens import TokenService
 from registrum.storage import engine as storage_engine
@@ -152,6 +153,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Registry:
         importer=ImportService(store),
         auth=TokenExchange(tokens, login_methods(settings), settings.blocked_namespace_list),
         mirror=mirror,
+        search=SearchService(store),
         renames=RenameService(
             store,
             cool_off=timedelta(seconds=settings.rename_cool_off),
