@@ -32,11 +32,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from registrum import metrics
 
 # The read paths: list, versions, one version (both prefixes), and the extensions' reads:
-# the change feed, the look-ups by id, transfer offers and a version's install configurations.
+# the change feed, the look-ups by id, transfer offers, a version's install configurations
+# and ranked search; and the web pages (web/), which are as much a function of the data.
 _READ_PATH: Final = re.compile(
-    rb"^/v0(?:\.1)?/(?:servers(?:/[^/]+/versions(?:/[^/]+)?)?"
-    rb"|x/io\.registrum/(?:changes|servers/[^/]+(?:/versions(?:/[^/]+/install)?)?"
-    rb"|transfers/[^/]+))$"
+    rb"^(?:/v0(?:\.1)?/(?:servers(?:/[^/]+/versions(?:/[^/]+)?)?"
+    rb"|x/io\.registrum/(?:changes|search|servers/[^/]+(?:/versions(?:/[^/]+/install)?)?"
+    rb"|transfers/[^/]+))"
+    rb"|/|/servers/.+|/namespaces/[^/]+|/changes)$"
 )
 _CACHEABLE_STATUS: Final = frozenset({200, 404})  # 404: polling for a server not yet there
 _DROPPED: Final = frozenset({b"content-length", b"etag", b"date", b"server", b"cache-control"})
