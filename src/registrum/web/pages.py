@@ -272,26 +272,33 @@ def build_router(render: Renderer) -> APIRouter:
     async def changes(request: Request) -> Response:
         ctx = ctx_of(request)
         raw = request.query_params.get("since", "")
+        raw_limit = request.query_params.get("limit", "")
         if raw and (not raw.isdigit() or len(raw) > 18):
             return render.error(request, 400, "since must be a change number")
+        if raw_limit and (not raw_limit.isdigit() or not 1 <= int(raw_limit) <= TIMELINE):
+            return render.error(request, 400, f"limit must be a number from 1 to {TIMELINE}")
+        limit = int(raw_limit) if raw_limit else TIMELINE
 
         def answer() -> Response:
             head = ctx.query.head()
-            # Newest first: a page shows the entries after ``since``; the next page (older)
-            # those before them.
-            since = min(int(raw), head) if raw else max(0, head - TIMELINE)
-            page = ctx.query.changes(since, TIMELINE)
+            # Newest first: a page shows the ``limit`` entries after ``since``; the next
+            # page the ones before them (sequence numbers have no gaps, so a window is
+            # exact), the last one fewer.
+            since = min(int(raw), head) if raw else max(0, head - limit)
+            page = ctx.query.changes(since, limit)
             entries = [views.change(e) for e in reversed(page.entries)]
             older = max(0, since - TIMELINE)
+            older_href = f"/changes?since={older}"
+            if since - older < TIMELINE:
+                older_href += f"&limit={since - older}"
+            newer = since + limit
             return render.page(
                 request,
                 "changes.html",
                 entries=entries,
                 head=head,
-                next_href=f"/changes?since={older}" if since > 0 else None,
-                newer_href=(
-                    f"/changes?since={since + TIMELINE}" if since + TIMELINE < head else None
-                ),
+                next_href=older_href if since > 0 else None,
+                newer_href=f"/changes?since={newer}" if newer < head else None,
             )
 
         return await ctx.read(answer)

@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 import registrum
 from registrum.web.assets import Assets
 from registrum.web.headers import SECURITY_HEADERS
+from registrum.web.views import shown
 
 _REASONS: Final = {400: "Bad request", 404: "Not found"}
 
@@ -22,6 +24,15 @@ def _iso(value: datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(timespec="seconds") + "Z"
+
+
+def _finalize(value: Any) -> Any:
+    """Every string a template prints, with its bidirectional and invisible controls spelled
+    out: what reaches a page from the data (install snippets, option labels, warnings)
+    cannot reorder it. Markup is the templates' own output (a macro's), already done."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return shown(value)
+    return value
 
 
 def _day(value: datetime) -> str:
@@ -43,6 +54,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            finalize=_finalize,
         )
         self.env.filters["iso"] = _iso
         self.env.filters["day"] = _day
