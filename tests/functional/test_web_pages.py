@@ -131,17 +131,21 @@ def check_page(html: str) -> Node:
     assert doc.one("html").attrs["lang"] == "en"
     body = doc.one("body")
     first = next(c for c in body.children)
-    assert first.tag == "a" and first.classes() == {"skip-link"} and first.attrs["href"] == "#main"
+    assert first.tag == "a"
+    assert first.classes() == {"skip-link"}
+    assert first.attrs["href"] == "#main"
     doc.one("header")
     doc.one("footer")
     doc.one("main", id="main")
     assert len(doc.all("h1")) == 1
     doc.one("a", class_="brand", href="/")
     form = doc.one("form", role="search")
-    assert form.attrs["action"] == "/" and form.attrs["method"] == "get"
+    assert form.attrs["action"] == "/"
+    assert form.attrs["method"] == "get"
     doc.one("label", for_="q")
     search = doc.one("input", id="q")
-    assert search.attrs["name"] == "q" and search.attrs["type"] == "search"
+    assert search.attrs["name"] == "q"
+    assert search.attrs["type"] == "search"
     assert form.all("button")
     for node in doc.iter():
         assert node.tag in TEMPLATE_TAGS, f"<{node.tag}> is not one the templates write"
@@ -319,12 +323,14 @@ def test_server_page(client: TestClient, servers: None) -> None:
         assert panel.attrs["aria-labelledby"] == f"tab-{client_id}"
         assert doc.by_id(f"tab-{client_id}").attrs["aria-controls"] == f"panel-{client_id}"
         snippet = panel.one("code", id=f"snippet-{client_id}")
-        assert snippet.parent is not None and snippet.parent.tag == "pre"
+        assert snippet.parent is not None
+        assert snippet.parent.tag == "pre"
         assert snippet.content.strip()
         panel.one("button", class_="copy", data_copy=f"snippet-{client_id}")
     vscode = doc.by_id("panel-vscode")
     links = [a.attrs["href"] for a in vscode.all("a", class_="install-link button")]
-    assert links and links[0].startswith("vscode:mcp/install?")
+    assert links
+    assert links[0].startswith("vscode:mcp/install?")
     cursor = doc.by_id("panel-cursor").all("a", class_="install-link button")
     assert cursor[0].attrs["href"].startswith("cursor://")
     # The remote is the first way to run; the package, which needs a key, the second.
@@ -352,7 +358,8 @@ def test_server_page(client: TestClient, servers: None) -> None:
     ids = doc.by_id("ids").content
     served = client.get(f"/v0.1/servers/{enc('io.github.alice/weather')}/versions/latest").json()
     meta = served["_meta"][wire.REGISTRUM_META]
-    assert meta["serverId"] in ids and meta["versionId"] in ids
+    assert meta["serverId"] in ids
+    assert meta["versionId"] in ids
 
 
 def test_an_older_version_and_the_encoded_name(client: TestClient, servers: None) -> None:
@@ -400,9 +407,11 @@ def test_deprecated_and_deleted_banners(client: TestClient, registry: Registry) 
     assert registry.context.importer.import_items(items).added == 2
     banner = page(client, "/servers/io.github.old/thing").by_id("status-banner")
     assert banner.attrs["role"] == "status"
-    assert "Deprecated" in banner.content and "Use io.github.new/thing." in banner.content
+    assert "Deprecated" in banner.content
+    assert "Use io.github.new/thing." in banner.content
     banner = page(client, "/servers/io.github.gone/thing").by_id("status-banner")
-    assert "Deleted" in banner.content and "Malware, removed." in banner.content
+    assert "Deleted" in banner.content
+    assert "Malware, removed." in banner.content
     home = page(client, "/")
     shown = [a.attrs["href"] for a in home.all("a", class_="result-link")]
     assert shown == ["/servers/io.github.old/thing"], "deleted servers are not listed"
@@ -587,7 +596,8 @@ def test_hostile_documents_render_as_text(client: TestClient, registry: Registry
         if path.startswith("/servers/io.github.evil%2Fxss"):
             text = doc.one("main").content
             assert SCRIPT in doc.one("h1").content
-            assert BREAKOUT in text and HANDLER in text
+            assert BREAKOUT in text
+            assert HANDLER in text
             assert "[U+202E]" in text, "bidi controls are spelled out"
             assert LONG in text
             assert JS_URL in doc.by_id("links").content, "shown as text, not linked"
