@@ -13,11 +13,11 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from registrum.api.app import create_app
 from registrum.core.permissions import Action, Permission, Principal
 from registrum.server.settings import Settings
 from registrum.server.wiring import Registry, build
 from registrum.storage import engine as storage_engine
+from registrum.web import create_site
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-server-json"
@@ -137,7 +137,8 @@ def sqlite_registry(tmp_path: Path) -> Iterator[Registry]:
 
 @pytest.fixture
 def client(registry: Registry) -> Iterator[TestClient]:
-    with TestClient(create_app(registry.context), raise_server_exceptions=False) as c:
+    """The registry as served: the API and the pages."""
+    with TestClient(create_site(registry.context), raise_server_exceptions=False) as c:
         yield c
 
 

@@ -24,7 +24,8 @@ def test_authenticated_operations_declare_bearer_security(client):
     assert "security" not in doc["paths"]["/v0.1/servers"]["get"]
 
 
-def test_the_root_leads_a_browser_to_the_docs(client):
+def test_the_root_is_the_browsing_ui_and_links_to_the_docs(client):
     r = client.get("/", follow_redirects=False)
-    assert r.status_code == 307
-    assert r.headers["location"] == "/docs"
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert 'href="/docs"' in r.text

@@ -68,15 +68,17 @@ def _suffix(router: APIRouter, prefix: str) -> APIRouter:
     return copy
 
 
-def _install_docs(app: FastAPI) -> None:
+def _install_docs(app: FastAPI, *, home: bool) -> None:
     """Swagger UI at /docs, its assets served from the installed package (no CDN: the page
     works on a machine without Internet access)."""
     app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        # Until the browsing UI exists, a browser pointed at the registry lands on the API docs.
-        return RedirectResponse("/docs")
+    if home:
+
+        @app.get("/", include_in_schema=False)
+        def root() -> RedirectResponse:
+            # An app without the pages (web/): a browser pointed at it lands on the API docs.
+            return RedirectResponse("/docs")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -89,9 +91,14 @@ def _install_docs(app: FastAPI) -> None:
         )
 
 
-def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
-    """The API. ``fast_paths=False`` leaves every request to the routes (the tests compare
-    the two)."""
+# Adds the human-facing pages to the app (web.mount); the web layer sits above this one, so
+# it is handed in by whoever builds the served app (web.create_site).
+Pages = Callable[[FastAPI, ApiContext], None]
+
+
+def create_app(ctx: ApiContext, *, fast_paths: bool = True, pages: Pages | None = None) -> FastAPI:
+    """The API, and the pages when ``pages`` mounts them. ``fast_paths=False`` leaves every
+    request to the routes (the tests compare the two)."""
     app = FastAPI(
         title="Registrum — MCP Server Registry API",
         version=registrum.__version__,
@@ -115,7 +122,9 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True) -> FastAPI:
     for prefix in PREFIXES:
         for router in routers:
             app.include_router(_suffix(router, prefix), prefix=prefix)
-    _install_docs(app)
+    _install_docs(app, home=pages is None)
+    if pages is not None:
+        pages(app, ctx)
     problems.install(app)
     openapi.install(app)
     if fast_paths:

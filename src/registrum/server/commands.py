@@ -13,7 +13,6 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-from registrum.api.app import create_app
 from registrum.client import RegistryError
 from registrum.core import wire
 from registrum.server import logs
@@ -32,6 +31,7 @@ from registrum.server.scheduler import start_scheduler
 from registrum.server.sources import SourceError, open_source
 from registrum.server.wiring import Registry
 from registrum.services.importing import ImportResult, export_items
+from registrum.web import create_site
 
 err = Console(stderr=True)
 log = logging.getLogger("registrum")
@@ -149,7 +149,7 @@ def serve(
             metrics_dir.close()
     else:
         uvicorn.run(
-            create_app(registry.context),
+            create_site(registry.context),
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,

@@ -12,7 +12,6 @@ from functools import partial
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from registrum.api.app import create_app
 from registrum.api.context import ApiContext, BuildInfo
 from registrum.api.lanes import Lanes
 from registrum.core.ports import IdentityProvider
@@ -31,14 +30,15 @@ from registrum.services.moderation import ModerationService
 from registrum.services.ownership import OwnershipChecker
 from registrum.services.publish import PublishService
 from registrum.services.query import QueryService
-from registrum.services.search import SearchService
 from registrum.services.renames import RenameService
+from registrum.services.search import SearchService
 from registrum.services.tokens import TokenService
 from registrum.storage import engine as storage_engine
 from registrum.storage.store import SqlServerStore
 from registrum.upstream.readers import reader_for
 from registrum.verifiers import catalog
 from registrum.verifiers.fetching import Fetcher
+from registrum.web import create_site
 
 log = logging.getLogger("registrum")
 
@@ -185,4 +185,4 @@ def app_from_env() -> FastAPI:
     """The uvicorn factory: each worker builds its own registry from the environment.
     Migrations already ran in the parent ``registrum serve`` process."""
     registry = build(load(), migrate=False)
-    return create_app(registry.context)
+    return create_site(registry.context)
