@@ -402,7 +402,11 @@ def items() -> list[dict[str, Any]]:
         if index % 5 == 0:
             members["icons"] = _icons()
         out.append(_item(_doc(name, version, description, **members), age_days=5 + index * 3))
-    return out
+    # In the order they were published, as a registry's change log has them.
+    return sorted(out, key=lambda item: item["_meta"][wire.OFFICIAL_META]["publishedAt"])
+
+
+NEWEST = "io.github.carol/spreadsheets"  # the last published (2 days before _NOW)
 
 
 def names() -> set[str]:

@@ -40,6 +40,32 @@ def _no_problems(watched: Watched) -> None:
     assert watched.problems() == []
 
 
+def test_home_lists_the_recently_updated_newest_first(new_page: NewPage) -> None:
+    watched = new_page()
+    page = watched.goto("/")
+    names = result_names(page)
+    assert names, "the home page lists no servers"
+    assert names[0] == seed.NEWEST, names
+    assert seed.DELETED not in names
+    _no_problems(watched)
+
+
+def test_more_results_on_the_next_page(new_page: NewPage) -> None:
+    watched = new_page()
+    page = watched.goto("/?transport=stdio")
+    stdio = page.locator('a.facet[data-facet="transport"][data-value="stdio"] .count')
+    total = int(stdio.inner_text().strip())
+    first = result_names(page)
+    assert len(first) < total, "the test wants more results than fit on one page"
+    page.locator("a[rel=next]").click()
+    page.wait_for_url(re.compile(r"[?&]cursor="))
+    second = result_names(page)
+    assert second
+    assert not set(first) & set(second)
+    assert len(first) + len(second) == total
+    _no_problems(watched)
+
+
 def test_search_by_submitting_the_form(new_page: NewPage) -> None:
     watched = new_page()
     page = watched.goto("/")
@@ -186,9 +212,9 @@ def test_install_tabs_by_click_and_by_arrow_keys(new_page: NewPage) -> None:
     _activate_focused_tab(page)
     _only_panel_shown(page, "vscode")
     # The VS Code and Cursor panels offer a one-click install link.
-    expect(page.locator("#panel-vscode a.install-link")).to_be_visible()
+    expect(page.locator("#panel-vscode a.install-link").first).to_be_visible()
     _tab(page, "cursor").click()
-    expect(page.locator("#panel-cursor a.install-link")).to_be_visible()
+    expect(page.locator("#panel-cursor a.install-link").first).to_be_visible()
     _no_problems(watched)
 
 
