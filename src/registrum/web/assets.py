@@ -13,8 +13,12 @@ from starlette.responses import Response
 from registrum.web.headers import SECURITY_HEADERS
 
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
-_TYPES: Final = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
-FILES: Final = ("registrum.css", "registrum.js")
+_TYPES: Final = {
+    "css": "text/css; charset=utf-8",
+    "js": "text/javascript; charset=utf-8",
+    "svg": "image/svg+xml",
+}
+FILES: Final = ("registrum.css", "registrum.js", "favicon.svg")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from registrum.core.records import ChangeEntry
 from registrum.core.wire import VersionView
 
 SUMMARY_CHARS: Final = 280  # of a description in a list of results
+DESCRIPTION_CHARS: Final = 1200  # shown before "more" on a server's page
 MAX_URL: Final = 2048
 # Characters that reorder or hide text: shown as their code point instead, so that a
 # description cannot make the page read differently from what it is (core/display_text.py
@@ -85,6 +86,8 @@ class Card:
 
     name: str
     shown_name: str
+    short_name: str  # the part after the namespace, the title of a server without one
+    initial: str  # shown where a server has no icon
     path: str
     version: str
     title: str
@@ -116,12 +119,16 @@ def card(view: VersionView) -> Card:
         for p in packages
     ]
     transports += [_text(r.get("type")) for r in _list(document.get("remotes"))]
+    title = _text(document.get("title"))
+    short = shown(view.name.rsplit("/", 1)[-1])
     return Card(
         name=view.name,
         shown_name=shown(view.name),
+        short_name=short,
+        initial=next((ch.upper() for ch in title or short if ch.isalnum()), "·"),
         path=server_path(view.name),
         version=shown(view.version),
-        title=_text(document.get("title")),
+        title=title,
         summary=description,
         status=view.status.value,
         registry_types=tuple(dict.fromkeys(t for t in types if t)),
@@ -257,6 +264,7 @@ class Detail:
 
     card: Card
     description: str
+    description_more: str  # past DESCRIPTION_CHARS: behind a disclosure
     links: list[Link]
     packages: list[Package]
     remotes: list[Remote]
@@ -329,9 +337,16 @@ def detail(view: VersionView, document: Mapping[str, Any]) -> Detail:
         )
         for item in _list(document.get("remotes"))
     ]
+    description = _text(document.get("description"))
+    head, more = description, ""
+    if len(description) > DESCRIPTION_CHARS:
+        cut = description.rfind(" ", DESCRIPTION_CHARS // 2, DESCRIPTION_CHARS)
+        cut = cut if cut > 0 else DESCRIPTION_CHARS
+        head, more = description[:cut], description[cut:]
     return Detail(
         card=card(view),
-        description=_text(document.get("description")),
+        description=head,
+        description_more=more,
         links=links,
         packages=packages,
         remotes=remotes,

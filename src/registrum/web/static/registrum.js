@@ -76,8 +76,10 @@
     var timer = null;
     var current = null;
     function urlFor() {
-      var params = new URLSearchParams(new FormData(form));
-      params.forEach(function (value, key) { if (!value) params.delete(key); });
+      var params = new URLSearchParams();
+      new FormData(form).forEach(function (value, key) {
+        if (value) params.append(key, String(value));
+      });
       var query = params.toString();
       return "/" + (query ? "?" + query : "");
     }
