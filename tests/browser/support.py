@@ -68,6 +68,7 @@ PAGES: dict[str, tuple[str, int]] = {
     "server-options": (server_path(seed.MULTI), 200),
     "server-remote": (server_path(seed.REMOTE), 200),
     "server-deprecated": (server_path(seed.DEPRECATED), 200),
+    "server-deleted": (server_path(seed.DELETED), 200),
     "server-long": (server_path(seed.LONG_NAME), 200),
     "namespace": (f"/namespaces/{seed.NAMESPACE}", 200),
     "changes": ("/changes", 200),
