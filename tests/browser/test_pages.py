@@ -84,20 +84,7 @@ def _describe(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-# A snippet taller than its box scrolls, but the <pre> cannot take focus, so a keyboard user
-# cannot scroll it (axe: scrollable-region-focusable). For the integrator: tabindex="0" and
-# an accessible name on the snippet's <pre>, or no max-height on it.
-_SNIPPET_SCROLLS = pytest.mark.xfail(
-    strict=True,
-    reason="web UI: a scrolling install snippet (<pre>) is not keyboard focusable "
-    "(axe scrollable-region-focusable, serious)",
-)
-_SCROLLING_SNIPPET = ("server", "server-remote")
-_AXE_CASES = [
-    pytest.param(name, scheme, marks=_SNIPPET_SCROLLS if name in _SCROLLING_SNIPPET else ())
-    for name in PAGES
-    for scheme in SCHEMES
-]
+_AXE_CASES = [pytest.param(name, scheme) for name in PAGES for scheme in SCHEMES]
 
 
 @pytest.mark.parametrize(("name", "scheme"), _AXE_CASES)

@@ -329,7 +329,10 @@ def _recent(ctx: ApiContext) -> list[views.Card]:
         if view is None or view.name in seen or view.status.value == "deleted":
             continue
         seen.add(view.name)
-        out.append(views.card(view))
+        out.append(view)
         if len(out) == RECENT:
             break
-    return out
+    # The servers changed last, shown by their update time: an import of an older dump
+    # changes them in its own order, which need not be the order of their dates.
+    out.sort(key=lambda v: v.updated_at, reverse=True)
+    return [views.card(v) for v in out]
