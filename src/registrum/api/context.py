@@ -25,8 +25,8 @@ from registrum.services.mirror import MirrorService
 from registrum.services.moderation import ModerationService
 from registrum.services.publish import PublishService
 from registrum.services.query import QueryService
-from registrum.services.search import SearchService
 from registrum.services.renames import RenameService
+from registrum.services.search import SearchService
 from registrum.services.tokens import TokenService
 
 P = ParamSpec("P")

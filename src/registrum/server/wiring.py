@@ -31,8 +31,8 @@ from registrum.services.moderation import ModerationService
 from registrum.services.ownership import OwnershipChecker
 from registrum.services.publish import PublishService
 from registrum.services.query import QueryService
-from registrum.services.search import SearchService
 from registrum.services.renames import RenameService
+from registrum.services.search import SearchService
 from registrum.services.tokens import TokenService
 from registrum.storage import engine as storage_engine
 from registrum.storage.store import SqlServerStore

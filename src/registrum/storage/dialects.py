@@ -74,6 +74,16 @@ _WRITE_CACHE = "registrum_write_cache"
 COPY_FROM = 50
 
 
+# Ranked search: the shortest term a trigram index narrows down, and SQLite's FTS5 look-up.
+TRIGRAM = 3
+_FTS_ROWS = "e.text_rowid IN (SELECT rowid FROM search_text WHERE search_text MATCH :fts)"
+_FOLDED_TEXTS = ("name_folded", "title_folded", "description_folded")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def like_pattern(term: str) -> str:
     """A LIKE pattern that matches ``term`` literally, anywhere: ``%`` and ``_`` are not
     wildcards for the user: search is a plain substring match."""
@@ -280,6 +290,28 @@ class Dialect:
         description; adds its parameters. ``rows`` runs a read."""
         raise NotImplementedError
 
+    # Ranked search (storage/search.py) --------------------------------------------------
+
+    def text_matches(self, terms: Sequence[str], params: dict[str, Any]) -> list[str]:
+        """Conditions on ``search_entries e`` finding rows whose folded name, title or
+        description holds every one of ``terms`` (folded already; parameter ``t<i>`` is
+        ``terms[i]``), through the trigram index."""
+        raise NotImplementedError
+
+    def contains(self, text_sql: str, param: str) -> str:
+        """Whether parameter ``param`` is a substring of ``text_sql``, exactly."""
+        raise NotImplementedError
+
+    def greatest(self, values: Sequence[str]) -> str:
+        raise NotImplementedError
+
+    def _in_any_text(self, i: int) -> str:
+        return (
+            f"({self.contains('e.name_folded', f't{i}')} "
+            f"OR {self.contains('e.title_folded', f't{i}')} "
+            f"OR {self.contains('e.description_folded', f't{i}')})"
+        )
+
 
 class Sqlite(Dialect):
     name = "sqlite"
@@ -416,6 +448,24 @@ class Sqlite(Dialect):
             found = rows(_BY_TRIGRAMS, {"phrase": _phrase(folded), "enough": SELECTIVE + 1})
         return [r[0] for r in found] if len(found) <= SELECTIVE else None
 
+    def text_matches(self, terms: Sequence[str], params: dict[str, Any]) -> list[str]:
+        # FTS5's trigram tokenizer finds a phrase of three characters or more as a
+        # substring, exactly; a shorter term is checked on the rows the longer ones leave
+        # (or, with no longer term, on every search_entries row: one per server).
+        long = [t for t in terms if len(t) >= TRIGRAM]
+        out = []
+        if long:
+            params["fts"] = " AND ".join(_phrase(t) for t in long)
+            out.append(_FTS_ROWS)
+        out += [self._in_any_text(i) for i, t in enumerate(terms) if len(t) < TRIGRAM]
+        return out
+
+    def contains(self, text_sql: str, param: str) -> str:
+        return f"instr({text_sql}, :{param}) > 0"
+
+    def greatest(self, values: Sequence[str]) -> str:
+        return values[0] if len(values) == 1 else f"max({', '.join(values)})"
+
 
 class Postgres(Dialect):
     name = "postgresql"
@@ -476,6 +526,23 @@ class Postgres(Dialect):
         # ILIKE folds the ASCII of names (the name rules allow nothing else); descriptions
         # are folded already. Both are served by trigram GIN indexes.
         return _SUBSTRING.format(like="ILIKE")
+
+    def text_matches(self, terms: Sequence[str], params: dict[str, Any]) -> list[str]:
+        # LIKE, which the trigram GIN indexes serve (strpos they do not); the texts and
+        # terms are folded already, so it is LIKE and not ILIKE.
+        out = []
+        for i, term in enumerate(terms):
+            params[f"p{i}"] = "%" + _escape_like(term) + "%"
+            out.append(
+                "(" + " OR ".join(f"e.{c} LIKE :p{i} ESCAPE '\\'" for c in _FOLDED_TEXTS) + ")"
+            )
+        return out
+
+    def contains(self, text_sql: str, param: str) -> str:
+        return f"strpos({text_sql}, :{param}) > 0"
+
+    def greatest(self, values: Sequence[str]) -> str:
+        return values[0] if len(values) == 1 else f"GREATEST({', '.join(values)})"
 
 
 def _named(backend: str) -> Dialect:
