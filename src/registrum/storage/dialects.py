@@ -74,16 +74,6 @@ _WRITE_CACHE = "registrum_write_cache"
 COPY_FROM = 50
 
 
-# Ranked search: the shortest term a trigram index narrows down, and SQLite's FTS5 look-up.
-TRIGRAM = 3
-_FTS_ROWS = "e.text_rowid IN (SELECT rowid FROM search_text WHERE search_text MATCH :fts)"
-_FOLDED_TEXTS = ("name_folded", "title_folded", "description_folded")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def like_pattern(term: str) -> str:
     """A LIKE pattern that matches ``term`` literally, anywhere: ``%`` and ``_`` are not
     wildcards for the user: search is a plain substring match."""
@@ -203,6 +193,10 @@ class Dialect:
     writes_search_index: bool
     # What the change token reads (ServerStore.log.change_token).
     data_version_sql: str
+    # Ranked search (storage/search.py): whether parameter ``param`` is a substring of
+    # ``text``, exactly; the function giving the larger of its arguments.
+    contains_sql: str
+    greatest_sql: str
     # The driver's placeholder for bulk inserts.
     mark: str
     # Whether a read is a local file read (cheap enough to run on the event loop) rather
@@ -290,34 +284,14 @@ class Dialect:
         description; adds its parameters. ``rows`` runs a read."""
         raise NotImplementedError
 
-    # Ranked search (storage/search.py) --------------------------------------------------
-
-    def text_matches(self, terms: Sequence[str], params: dict[str, Any]) -> list[str]:
-        """Conditions on ``search_entries e`` finding rows whose folded name, title or
-        description holds every one of ``terms`` (folded already; parameter ``t<i>`` is
-        ``terms[i]``), through the trigram index."""
-        raise NotImplementedError
-
-    def contains(self, text_sql: str, param: str) -> str:
-        """Whether parameter ``param`` is a substring of ``text_sql``, exactly."""
-        raise NotImplementedError
-
-    def greatest(self, values: Sequence[str]) -> str:
-        raise NotImplementedError
-
-    def _in_any_text(self, i: int) -> str:
-        return (
-            f"({self.contains('e.name_folded', f't{i}')} "
-            f"OR {self.contains('e.title_folded', f't{i}')} "
-            f"OR {self.contains('e.description_folded', f't{i}')})"
-        )
-
 
 class Sqlite(Dialect):
     name = "sqlite"
     writes_search_index = True
     # Changes whenever another connection, of any process, commits: a read of shared memory.
     data_version_sql = "PRAGMA data_version"
+    contains_sql = "instr({text}, :{param}) > 0"
+    greatest_sql = "max"
     mark = "?"
     local_reads = True
 
@@ -448,30 +422,14 @@ class Sqlite(Dialect):
             found = rows(_BY_TRIGRAMS, {"phrase": _phrase(folded), "enough": SELECTIVE + 1})
         return [r[0] for r in found] if len(found) <= SELECTIVE else None
 
-    def text_matches(self, terms: Sequence[str], params: dict[str, Any]) -> list[str]:
-        # FTS5's trigram tokenizer finds a phrase of three characters or more as a
-        # substring, exactly; a shorter term is checked on the rows the longer ones leave
-        # (or, with no longer term, on every search_entries row: one per server).
-        long = [t for t in terms if len(t) >= TRIGRAM]
-        out = []
-        if long:
-            params["fts"] = " AND ".join(_phrase(t) for t in long)
-            out.append(_FTS_ROWS)
-        out += [self._in_any_text(i) for i, t in enumerate(terms) if len(t) < TRIGRAM]
-        return out
-
-    def contains(self, text_sql: str, param: str) -> str:
-        return f"instr({text_sql}, :{param}) > 0"
-
-    def greatest(self, values: Sequence[str]) -> str:
-        return values[0] if len(values) == 1 else f"max({', '.join(values)})"
-
 
 class Postgres(Dialect):
     name = "postgresql"
     writes_search_index = False
     # The log head: one indexed row, bumped by every write.
     data_version_sql = "SELECT seq FROM log_head WHERE id = 1"
+    contains_sql = "strpos({text}, :{param}) > 0"
+    greatest_sql = "GREATEST"
     mark = "%s"
     local_reads = False
 
@@ -526,23 +484,6 @@ class Postgres(Dialect):
         # ILIKE folds the ASCII of names (the name rules allow nothing else); descriptions
         # are folded already. Both are served by trigram GIN indexes.
         return _SUBSTRING.format(like="ILIKE")
-
-    def text_matches(self, terms: Sequence[str], params: dict[str, Any]) -> list[str]:
-        # LIKE, which the trigram GIN indexes serve (strpos they do not); the texts and
-        # terms are folded already, so it is LIKE and not ILIKE.
-        out = []
-        for i, term in enumerate(terms):
-            params[f"p{i}"] = "%" + _escape_like(term) + "%"
-            out.append(
-                "(" + " OR ".join(f"e.{c} LIKE :p{i} ESCAPE '\\'" for c in _FOLDED_TEXTS) + ")"
-            )
-        return out
-
-    def contains(self, text_sql: str, param: str) -> str:
-        return f"strpos({text_sql}, :{param}) > 0"
-
-    def greatest(self, values: Sequence[str]) -> str:
-        return values[0] if len(values) == 1 else f"GREATEST({', '.join(values)})"
 
 
 def _named(backend: str) -> Dialect:

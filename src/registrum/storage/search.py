@@ -63,6 +63,9 @@ from registrum.storage.tables import search_entries, search_facets, search_text,
 
 _sv = server_versions
 _se = search_entries
+TRIGRAM: Final = 3  # the shortest term a trigram index narrows down
+_FTS_ROWS: Final = "e.text_rowid IN (SELECT rowid FROM search_text WHERE search_text MATCH :fts)"
+_FOLDED_TEXTS: Final = ("name_folded", "title_folded", "description_folded")
 _LAST_TEXT_ROWID = "SELECT rowid FROM search_text ORDER BY rowid DESC LIMIT 1"
 _WORD: Final = "/"  # joins a name's words in name_words; a break character, so in no word
 
@@ -199,6 +202,52 @@ _STATUS: Final = (
 )
 
 
+def _contains(dialect: Dialect, text: str, param: str) -> str:
+    return dialect.contains_sql.format(text=text, param=param)
+
+
+def _greatest(dialect: Dialect, values: Sequence[str]) -> str:
+    return values[0] if len(values) == 1 else f"{dialect.greatest_sql}({', '.join(values)})"
+
+
+def _phrase(term: str) -> str:
+    """An FTS5 phrase matching ``term`` literally: with the trigram tokenizer, a substring."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _like(term: str) -> str:
+    """A LIKE pattern matching ``term`` literally, anywhere (not lowered: folded already)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def text_matches(dialect: Dialect, terms: Sequence[str], params: dict[str, Any]) -> list[str]:
+    """Conditions on ``search_entries e`` finding the rows whose folded name, title or
+    description holds every term (parameter ``t<i>`` is ``terms[i]``), through the trigram
+    index: SQLite's FTS5 table where the store writes one, else (PostgreSQL) LIKE, which
+    the pg_trgm GIN indexes serve. FTS5's trigram tokenizer finds a phrase of three
+    characters or more as a substring, exactly; a shorter term is checked on the rows the
+    longer ones leave (or, with no longer term, on every search_entries row: one per
+    server, never a version)."""
+    if not dialect.writes_search_index:
+        out = []
+        for i, term in enumerate(terms):
+            params[f"p{i}"] = _like(term)
+            likes = (f"e.{c} LIKE :p{i} ESCAPE '\\'" for c in _FOLDED_TEXTS)
+            out.append("(" + " OR ".join(likes) + ")")
+        return out
+    long = [t for t in terms if len(t) >= TRIGRAM]
+    found = []
+    if long:
+        params["fts"] = " AND ".join(_phrase(t) for t in long)
+        found.append(_FTS_ROWS)
+    for i, term in enumerate(terms):
+        if len(term) < TRIGRAM:
+            each = (_contains(dialect, f"e.{c}", f"t{i}") for c in _FOLDED_TEXTS)
+            found.append("(" + " OR ".join(each) + ")")
+    return found
+
+
 class SqlSearchReads:
     def __init__(self, reads: ReadLine) -> None:
         self._reads = reads
@@ -210,7 +259,7 @@ class SqlSearchReads:
         unique = list(dict.fromkeys(terms))
         for i, term in enumerate(unique):
             params[f"t{i}"] = term
-        matched = dialect.text_matches(unique, params)
+        matched = text_matches(dialect, unique, params)
         # The page.
         score = " + ".join(
             part
@@ -248,22 +297,22 @@ class SqlSearchReads:
         params["whole"] = whole
         params["whole_len"] = len(whole)
         best = [
-            f"CASE WHEN {dialect.contains('e.name_folded', f't{i}')} THEN {TERM_IN_NAME} "
-            f"WHEN {dialect.contains('e.title_folded', f't{i}')} THEN {TERM_IN_TITLE} "
-            f"WHEN {dialect.contains('e.description_folded', f't{i}')} "
+            f"CASE WHEN {_contains(dialect, 'e.name_folded', f't{i}')} THEN {TERM_IN_NAME} "
+            f"WHEN {_contains(dialect, 'e.title_folded', f't{i}')} THEN {TERM_IN_TITLE} "
+            f"WHEN {_contains(dialect, 'e.description_folded', f't{i}')} "
             f"THEN {TERM_IN_DESCRIPTION} ELSE 0 END"
             for i in range(len(unique))
         ]
         word = ""
         if not WORD_BREAK.search(whole):
             params["word"] = _WORD + whole + _WORD
-            word = f"WHEN {dialect.contains('e.name_words', 'word')} THEN {NAME_WORD} "
+            word = f"WHEN {_contains(dialect, 'e.name_words', 'word')} THEN {NAME_WORD} "
         return (
             f"CASE WHEN e.name_folded = :whole THEN {EXACT} "
             f"WHEN e.last_folded = :whole THEN {LAST_PART} "
             "WHEN substr(e.name_folded, 1, :whole_len) = :whole "
             f"OR substr(e.last_folded, 1, :whole_len) = :whole THEN {PREFIX} "
-            f"{word}ELSE {dialect.greatest(best)} END"
+            f"{word}ELSE {_greatest(dialect, best)} END"
         )
 
     @staticmethod
