@@ -19,6 +19,7 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -115,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         meta_path = Path(url.database + ".meta.json")
     meta = json.loads(meta_path.read_text()) if meta_path and meta_path.exists() else {}
     settings = Settings(
-        data_dir=Path("/tmp/registrum-bench-search"),
+        data_dir=Path(tempfile.gettempdir()) / "registrum-bench-search",
         database_url=args.database_url,
         jwt_private_key=SEED,
         enable_anonymous_auth=True,
