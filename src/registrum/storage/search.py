@@ -374,10 +374,12 @@ def counts_sql(matched: Sequence[str], filters: Filters, params: dict[str, Any])
     for facet in FACETS:
         cond = SqlSearchReads._filters(filters, params, "m", skip=facet)
         if facet in ("registryType", "transport"):
+            # CROSS JOIN: SQLite then loops over the matches and looks each one's values
+            # up by key, rather than over every server's values (PostgreSQL plans either).
+            joined = ["f.server_id = m.server_id", f"f.facet = '{facet}'", *cond]
             parts.append(
-                f"SELECT '{facet}', f.value, count(*) FROM {source} JOIN search_facets f "
-                f"ON f.server_id = m.server_id AND f.facet = '{facet}'{_where(cond)} "
-                "GROUP BY f.value"
+                f"SELECT '{facet}', f.value, count(*) FROM {source} CROSS JOIN search_facets f"
+                f"{_where(joined)} GROUP BY f.value"
             )
         elif facet == "status":
             parts.append(

@@ -106,6 +106,11 @@ def upgrade() -> None:
     op.create_index("ix_search_entries_namespace", "search_entries", ["namespace"])
     op.create_index("ix_search_entries_text_rowid", "search_entries", ["text_rowid"])
     op.create_index("ix_search_entries_status_name", "search_entries", ["status", "name"])
+    op.create_index(
+        "ix_search_entries_facets",
+        "search_entries",
+        ["status", "has_remote", "namespace", "server_id"],
+    )
     op.create_table(
         "search_facets",
         sa.Column("server_id", sa.String(36), nullable=False),
