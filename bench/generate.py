@@ -59,7 +59,9 @@ from registrum.core.validation import validate_server_json
 from registrum.core.versioning import Candidate, pick_latest
 from registrum.services.documents import canonical_body
 from registrum.storage import engine as storage_engine
+from registrum.storage import search as search_rows
 from registrum.storage import versions as version_rows
+from registrum.storage.changelog import Journal
 from registrum.storage.dialects import dialect_of
 from registrum.storage.store import SqlServerStore, SqlWriteSession
 from registrum.storage.tables import (
@@ -73,7 +75,7 @@ from registrum.storage.tables import (
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 CORPUS: Final = ROOT.parent / "shared" / "corpus" / "real-server-json"
-GENERATOR_VERSION: Final = 1
+GENERATOR_VERSION: Final = 2  # 2: ranked search's rows
 
 # Stands for the version inside a server's body text until each version is written.
 VERSION_MARK: Final = "@@bench-version@@"
@@ -625,6 +627,13 @@ def load(
         recorder.flush(conn)
         recorder.finish_seqs(conn)
         conn.execute(update(log_head).where(log_head.c.id == 1).values(seq=recorder.head))
+        tx.commit()
+        # Ranked search's rows (issue #16), as the store writes them at commit: by its own
+        # code, over the rows now stored.
+        tx = conn.begin()
+        journal = Journal()
+        journal.servers_touched.update(p.server_id for p in plans)
+        search_rows.refresh(conn, dialect_of(engine), journal)
         tx.commit()
     _progress(done, shape.total, started)
     return recorder.head

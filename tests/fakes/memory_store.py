@@ -32,9 +32,11 @@ from registrum.core.records import (
     UpstreamEntry,
     VersionUpdate,
 )
+from registrum.core.search import SearchPage, SearchQuery
 from registrum.core.status import Status
 from registrum.core.urls import remote_url_key
 from registrum.core.wire import VersionView
+from registrum.services.search import facts_of_body, search_rows
 
 
 @dataclass
@@ -479,6 +481,17 @@ class _NameReads:
         return self._s.offers.get(offer_id)
 
 
+class _SearchReads:
+    """Ranked search by the rules applied in Python (services.search.search_rows)."""
+
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def search(self, query: SearchQuery, now: datetime) -> SearchPage:
+        latest = [r.view for r in self._s.versions.values() if r.view.is_latest]
+        return search_rows([(v, facts_of_body(v.body)) for v in latest], query, now)
+
+
 class MemoryStore:
     """Every storage port in memory (see the module's docstring)."""
 
@@ -488,6 +501,7 @@ class MemoryStore:
         self.log = _LogReads(self.state)
         self.names = _NameReads(self.state)
         self.upstreams = _Upstreams(self.state)
+        self.search = _SearchReads(self.state)
         self.writes = 0  # transactions committed
         self.locked: list[tuple[str, ...]] = []  # the names each write asked to lock
 

@@ -26,6 +26,8 @@ def paths(server_id: str) -> list[str]:
         "/v0/x/io.registrum/changes?since=1&limit=5",
         f"/v0.1/x/io.registrum/servers/{enc(NAME)}/versions/1.0.0/install",
         f"/v0/x/io.registrum/servers/{enc(NAME)}/versions/latest/install?client=vscode",
+        "/v0.1/x/io.registrum/search?q=weather&registryType=npm",
+        "/v0/x/io.registrum/search",
     ]
 
 

@@ -9,7 +9,7 @@ import inspect
 import pytest
 
 from registrum.core import ports
-from registrum.storage import changelog, listing, mirroring, names, servers, versions
+from registrum.storage import changelog, listing, mirroring, names, search, servers, versions
 from registrum.storage.store import SqlServerStore, SqlWriteSession
 from tests.fakes import memory_store as memory
 
@@ -25,6 +25,7 @@ IMPLEMENTATIONS = {
     ports.ChangeLogReads: (changelog.SqlChangeLogReads, memory._LogReads),
     ports.NameReads: (names.SqlNameReads, memory._NameReads),
     ports.UpstreamReads: (mirroring.SqlUpstreamReads, memory._Upstreams),
+    ports.SearchReads: (search.SqlSearchReads, memory._SearchReads),
 }
 GROUPS = {
     ports.WriteSession: (SqlWriteSession, memory.MemoryWriteSession),

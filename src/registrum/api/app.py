@@ -28,6 +28,7 @@ from registrum.api.routes import (
     meta,
     operations,
     publish,
+    search,
     servers,
     validate,
 )
@@ -116,6 +117,7 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True, pages: Pages | None 
         meta.router,
         extensions.router,
         install.router,
+        search.router,
     ]
     if ctx.auth.methods:
         routers.append(auth.router_for(ctx.auth.methods))

@@ -69,6 +69,10 @@ class Journal:
         self.moved: dict[str, tuple[str, str, str]] = {}  # version id -> (server, name, version)
         self.logged: set[str] = set()
         self.last: Change | None = None
+        # What ranked search must refresh at commit (storage/search.py): servers whose
+        # versions were inserted, flagged or renamed, and versions updated in place.
+        self.servers_touched: set[str] = set()
+        self.versions_touched: set[str] = set()
 
 
 class SqlChangeLog:

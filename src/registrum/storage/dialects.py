@@ -193,6 +193,10 @@ class Dialect:
     writes_search_index: bool
     # What the change token reads (ServerStore.log.change_token).
     data_version_sql: str
+    # Ranked search (storage/search.py): whether parameter ``param`` is a substring of
+    # ``text``, exactly; the function giving the larger of its arguments.
+    contains_sql: str
+    greatest_sql: str
     # The driver's placeholder for bulk inserts.
     mark: str
     # Whether a read is a local file read (cheap enough to run on the event loop) rather
@@ -286,6 +290,8 @@ class Sqlite(Dialect):
     writes_search_index = True
     # Changes whenever another connection, of any process, commits: a read of shared memory.
     data_version_sql = "PRAGMA data_version"
+    contains_sql = "instr({text}, :{param}) > 0"
+    greatest_sql = "max"
     mark = "?"
     local_reads = True
 
@@ -422,6 +428,8 @@ class Postgres(Dialect):
     writes_search_index = False
     # The log head: one indexed row, bumped by every write.
     data_version_sql = "SELECT seq FROM log_head WHERE id = 1"
+    contains_sql = "strpos({text}, :{param}) > 0"
+    greatest_sql = "GREATEST"
     mark = "%s"
     local_reads = False
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, select, update
 
 from registrum.core.records import TransferOffer
+from registrum.storage.changelog import Journal
 from registrum.storage.reads import ReadLine
 from registrum.storage.tables import retired_names, server_versions, servers, transfer_offers
 
@@ -37,8 +38,9 @@ _OFFER = (
 
 
 class SqlNames:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, journal: Journal) -> None:
         self._conn = conn
+        self._journal = journal
 
     def retired(self, name: str) -> tuple[str, datetime] | None:
         row = self._conn.execute(_RETIRED, {"name": name}).first()
@@ -63,6 +65,7 @@ class SqlNames:
         at: datetime,
     ) -> None:
         self._conn.execute(update(servers).where(servers.c.id == server_id).values(name=new_name))
+        self._journal.servers_touched.add(server_id)
         previous = json.dumps(previous_names) if previous_names else None
         for version_id, body in bodies.items():
             self._conn.execute(

@@ -19,6 +19,7 @@ from registrum.storage.listing import SqlVersionReads
 from registrum.storage.mirroring import SqlStaging, SqlUpstreamReads, SqlUpstreams
 from registrum.storage.names import SqlNameReads, SqlNames
 from registrum.storage.reads import ReadLine
+from registrum.storage.search import SqlSearchReads, refresh
 from registrum.storage.servers import SqlServers
 from registrum.storage.versions import SqlVersions
 
@@ -27,18 +28,22 @@ class SqlWriteSession:
     """One write transaction on ``conn``, by concept."""
 
     def __init__(self, conn: Connection, dialect: Dialect) -> None:
-        journal = Journal()
+        journal = self._journal = Journal()
+        self._conn = conn
+        self._dialect = dialect
         self.connection = conn  # for what no concept owns (tests inspect its settings)
         self.servers = SqlServers(conn, dialect)
         self.log = SqlChangeLog(conn, dialect, journal)
         self.versions = SqlVersions(conn, dialect, self.log, journal)
-        self.names = SqlNames(conn)
+        self.names = SqlNames(conn, journal)
         self.upstreams = SqlUpstreams(conn)
         self.staging = SqlStaging(conn, dialect)
 
     def finish(self) -> None:
-        """Before commit."""
+        """Before commit: the log's latest-moved entries, then ranked search's rows of every
+        server the transaction touched."""
         self.log.finish()
+        refresh(self._conn, self._dialect, self._journal)
 
 
 class SqlServerStore:
@@ -50,6 +55,7 @@ class SqlServerStore:
         self.log = SqlChangeLogReads(engine, self.reads)
         self.names = SqlNameReads(self.reads)
         self.upstreams = SqlUpstreamReads(engine)
+        self.search = SqlSearchReads(self.reads)
 
     def close(self) -> None:
         self.reads.close()

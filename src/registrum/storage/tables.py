@@ -34,6 +34,11 @@ SEARCH_OBJECTS = (
     "search_index",
     "ix_server_versions_name_trgm",
     "ix_server_versions_description_trgm",
+    # Ranked search (migration 0012): SQLite's FTS5 table, PostgreSQL's trigram indexes.
+    "search_text",
+    "ix_search_entries_name_trgm",
+    "ix_search_entries_title_trgm",
+    "ix_search_entries_description_trgm",
 )
 
 
@@ -45,6 +50,18 @@ search_index = Table(
     Column("rowid", Integer),
     Column("version_id", Text),
     Column("name", Text),
+    Column("description", Text),
+)
+
+
+# SQLite's FTS5 table of ranked search (migration 0012), for writing it: the folded texts of
+# each server's latest version, its rowid held in ``search_entries.text_rowid``.
+search_text = Table(
+    "search_text",
+    MetaData(),
+    Column("rowid", Integer),
+    Column("name", Text),
+    Column("title", Text),
     Column("description", Text),
 )
 
@@ -246,3 +263,48 @@ upstream_entries = Table(
 
 # Names whose staged entries changed since they were last merged (migration 0008).
 mirror_pending = Table("mirror_pending", metadata, Column("name", _ordered(200), primary_key=True))
+
+
+# Ranked search with facets (issue #16, migration 0012): one row per server for its latest
+# version (deleted ones too: a search for status=deleted finds them), with the texts the
+# rules match folded once by the application (core.search.fold, the same on both backends),
+# and one row per registry type and transport. Written by the store in the transaction of
+# every change to a server's latest version (storage/search.py); searched through trigram
+# indexes that only the migration declares (FTS5 on SQLite, pg_trgm on PostgreSQL).
+search_entries = Table(
+    "search_entries",
+    metadata,
+    Column("server_id", String(36), ForeignKey("servers.id"), primary_key=True),
+    Column("version_id", String(36), nullable=False),
+    # The version row's name: ties of rank are ordered by it, byte by byte like the list.
+    Column("name", _ordered(200), nullable=False),
+    # The document's name folded, its last part (after the last "/"), and its words (the
+    # parts between ".", "/", "-" and "_") as "/w1/w2/.../": the ranking's name rules.
+    Column("name_folded", Text(), nullable=False),
+    Column("last_folded", Text(), nullable=False),
+    Column("name_words", Text(), nullable=False),
+    Column("title_folded", Text(), nullable=False),
+    Column("description_folded", Text(), nullable=False),
+    Column("namespace", Text().with_variant(Text(collation="C"), "postgresql"), nullable=False),
+    Column("status", String(16), nullable=False),
+    # What is served as updatedAt (the origin's for an ingested version): freshness.
+    Column("updated_at", DateTime(), nullable=False),
+    Column("has_remote", Boolean(), nullable=False),
+    # SQLite: the rowid of the server's row in the FTS5 table search_text. NULL on PostgreSQL.
+    Column("text_rowid", Integer(), nullable=True),
+    Index("ix_search_entries_namespace", "namespace"),
+    Index("ix_search_entries_text_rowid", "text_rowid"),
+    Index("ix_search_entries_status_name", "status", "name"),
+    # Covers every column the facet counts read: counting every server reads this index,
+    # not the rows and their texts.
+    Index("ix_search_entries_facets", "status", "has_remote", "namespace", "server_id"),
+)
+
+search_facets = Table(
+    "search_facets",
+    metadata,
+    Column("server_id", String(36), ForeignKey("servers.id"), primary_key=True),
+    Column("facet", String(16), primary_key=True),  # registryType | transport
+    Column("value", Text(), primary_key=True),
+    Index("ix_search_facets_facet_value", "facet", "value"),
+)

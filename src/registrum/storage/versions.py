@@ -192,6 +192,7 @@ class SqlVersions:
             row = _version_row(new, search_rowid=rowid)
             self._conn.execute(_INSERT, row)
             self._conn.execute(_INSERT_SEARCH, _search_row(row))
+        self._journal.servers_touched.add(new.server_id)
         if new.remote_urls:
             self._write_remotes(new.version_id, new.server_id, new.remote_urls)
 
@@ -223,6 +224,7 @@ class SqlVersions:
         ]
         bulk.insert_many(self._conn, dialect, remote_urls, remotes)
         self._log.append_reserved(first, changes)
+        self._journal.servers_touched.update(n.server_id for n in news)
 
     def _write_remotes(self, version_id: str, server_id: str, urls: tuple[str, ...]) -> None:
         self._conn.execute(_DELETE_REMOTES, {"vid": version_id})
@@ -257,6 +259,7 @@ class SqlVersions:
         if u.source is not None:
             values["source"] = u.source
         self._conn.execute(sql_update(_sv).where(_sv.c.id == u.version_id).values(**values))
+        self._journal.versions_touched.add(u.version_id)
         if u.remote_urls is not None:
             server_id = self._conn.execute(
                 select(_sv.c.server_id).where(_sv.c.id == u.version_id)
@@ -270,3 +273,4 @@ class SqlVersions:
             rows += self._conn.execute(_SET_LATEST, {"vid": version_id})
         for vid, sid, name, version in rows:
             self._journal.moved[vid] = (sid, name, version)
+        self._journal.servers_touched.add(server_id)

@@ -1,5 +1,5 @@
 """Ports: what the services need from the outside world, as small Protocols, one module
-per concept (the catalog, the change log, names, the mirror, outside parties) and the store
+per concept (the catalog, search, the change log, names, the mirror, outside parties) and the store
 that groups them (:mod:`registrum.core.ports.store`)."""
 
 from registrum.core.ports.catalog import (
@@ -19,6 +19,7 @@ from registrum.core.ports.mirroring import (
 )
 from registrum.core.ports.names import NameReads, NameWrites
 from registrum.core.ports.outside import IdentityProvider, PackageVerifier
+from registrum.core.ports.search import SearchReads
 from registrum.core.ports.store import ServerStore, WriteSession
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "NameWrites",
     "Ownership",
     "PackageVerifier",
+    "SearchReads",
     "ServerStore",
     "ServerWrites",
     "StagingWrites",

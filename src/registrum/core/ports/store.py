@@ -15,6 +15,7 @@ from registrum.core.ports.catalog import ServerWrites, VersionReads, VersionWrit
 from registrum.core.ports.changelog import ChangeLogReads, ChangeLogWrites
 from registrum.core.ports.mirroring import StagingWrites, UpstreamReads, UpstreamWrites
 from registrum.core.ports.names import NameReads, NameWrites
+from registrum.core.ports.search import SearchReads
 
 
 class WriteSession(Protocol):
@@ -53,6 +54,9 @@ class ServerStore(Protocol):
 
     @property
     def upstreams(self) -> UpstreamReads: ...
+
+    @property
+    def search(self) -> SearchReads: ...
 
     def write(self, *names: str) -> AbstractContextManager[WriteSession]:
         """One transaction holding the per-server lock of every name given."""
