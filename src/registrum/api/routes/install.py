@@ -53,7 +53,7 @@ _RESULT: dict[str, Any] = {
         "name": _STRING,
         "version": _STRING,
         "status": _STRING,
-        "statusMessage": _STRING,
+        wire.STATUS_MESSAGE: _STRING,
         "option": {"type": ["integer", "null"], "description": "The option written"},
         "options": {
             "type": "array",
@@ -165,7 +165,7 @@ async def install(
         body = result.to_json()
         body["status"] = view.status.value
         if view.status_message:
-            body["statusMessage"] = view.status_message
+            body[wire.STATUS_MESSAGE] = view.status_message
         return Response(orjson.dumps(_in_order(body)), media_type="application/json")
 
     return await ctx.read(answer)
@@ -173,5 +173,5 @@ async def install(
 
 def _in_order(body: dict[str, Any]) -> dict[str, Any]:
     """The summary members first, as a person reading the JSON would want them."""
-    first = ("name", "version", wire.STATUS, "statusMessage", "option")
+    first = ("name", "version", wire.STATUS, wire.STATUS_MESSAGE, "option")
     return {**{k: body[k] for k in first if k in body}, **body}

@@ -43,8 +43,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from dataclasses import dataclass
+from typing import Any, Final
+
+from registrum.core.install.jsonc import (
+    BOM,
+    SPACE,
+    ConfigFileError,
+    Member,
+    Node,
+    error,
+    line_start,
+    parse,
+    parse_jsonc,
+    where,
+)
 
 __all__ = [
     "ConfigFileError",
@@ -52,30 +65,11 @@ __all__ = [
     "EntryExistsError",
     "Merged",
     "merge_entry",
+    "parse_jsonc",
 ]
 
 _INPUTS: Final = "inputs"
 _DEFAULT_UNIT: Final = "  "
-_MAX_DEPTH: Final = 256
-_NUMBER: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_WORD: Final = re.compile(r"[A-Za-z0-9_$.+-]+")
-_LITERALS: Final[Mapping[str, Any]] = {"true": True, "false": False, "null": None}
-_SPACE: Final = " \t\r\n"
-_BOM: Final = "\ufeff"
-
-
-class ConfigFileError(ValueError):
-    """The file cannot be edited safely: not JSON(C), or not shaped as a client reads it.
-
-    ``line`` and ``column`` (1-based, columns in characters) say where; the message starts
-    with them.
-    """
-
-    def __init__(self, reason: str, *, line: int, column: int) -> None:
-        super().__init__(f"line {line}, column {column}: {reason}")
-        self.reason = reason
-        self.line = line
-        self.column = column
 
 
 class EditCheckError(ConfigFileError):
@@ -118,247 +112,6 @@ class Merged:
 
 
 # ---------------------------------------------------------------------------------------
-# Scanning and parsing
-
-
-@dataclass(slots=True)
-class _Node:
-    kind: Literal["object", "array", "scalar"]
-    start: int  # the value's span: text[start:end]
-    end: int
-    value: Any
-    depth: int = 0
-    members: list[_Member] = field(default_factory=list)  # objects
-    items: list[_Node] = field(default_factory=list)  # arrays
-    commas: list[int] = field(default_factory=list)  # after each member or item, -1 if none
-
-
-@dataclass(slots=True)
-class _Member:
-    key: str
-    key_start: int
-    value: _Node
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # one of {}[]:, or "string", "number", "literal"
-    start: int
-    end: int
-    value: Any = None
-
-
-def _where(text: str, index: int) -> tuple[int, int]:
-    line_start = _line_start(text, index)
-    line = 1 + text.count("\n", 0, index) + text.count("\r", 0, index)
-    line -= text.count("\r\n", 0, index)
-    return line, index - line_start + 1
-
-
-def _error(text: str, index: int, reason: str) -> ConfigFileError:
-    line, column = _where(text, index)
-    return ConfigFileError(reason, line=line, column=column)
-
-
-def _string_end(text: str, start: int) -> int:
-    """The index just past the string that starts (with its quote) at ``start``."""
-    i = start + 1
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            return i + 1
-        if ch == "\\":
-            escape = text[i + 1 : i + 2]
-            if escape == "u":
-                digits = text[i + 2 : i + 6]
-                if len(digits) < 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
-                    raise _error(text, i, "a \\u escape needs four hex digits")
-                i += 6
-                continue
-            if escape and escape in '"\\/bfnrt':
-                i += 2
-                continue
-            if escape in ("", "\n", "\r"):
-                break
-            raise _error(text, i, f"invalid escape \\{escape} in a string")
-        if ch in "\n\r":
-            break
-        if ch < " ":
-            raise _error(text, i, f"a control character (U+{ord(ch):04X}) in a string")
-        i += 1
-    raise _error(text, start, "unterminated string")
-
-
-def _scan(text: str) -> tuple[list[_Token], list[tuple[int, int]]]:
-    """Tokens, and the comments' spans, in order."""
-    tokens: list[_Token] = []
-    comments: list[tuple[int, int]] = []
-    i = 1 if text.startswith(_BOM) else 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch in _SPACE:
-            i += 1
-        elif ch == "/" and text.startswith("//", i):
-            end = i + 2
-            while end < n and text[end] not in "\r\n":
-                end += 1
-            comments.append((i, end))
-            i = end
-        elif ch == "/" and text.startswith("/*", i):
-            close = text.find("*/", i + 2)
-            if close < 0:
-                raise _error(text, i, "unterminated /* comment")
-            comments.append((i, close + 2))
-            i = close + 2
-        elif ch in "{}[]:,":
-            tokens.append(_Token(ch, i, i + 1))
-            i += 1
-        elif ch == '"':
-            end = _string_end(text, i)
-            tokens.append(_Token("string", i, end, json.loads(text[i:end])))
-            i = end
-        else:
-            word = _WORD.match(text, i)
-            if word is None:
-                raise _error(text, i, f"unexpected character {ch!r}")
-            raw = word.group()
-            if raw in _LITERALS:
-                tokens.append(_Token("literal", i, word.end(), _LITERALS[raw]))
-            elif (number := _NUMBER.fullmatch(raw)) is not None:
-                tokens.append(_Token("number", i, word.end(), json.loads(number.group())))
-            else:
-                raise _error(text, i, f"unexpected {raw!r}: not a JSON value")
-            i = word.end()
-    return tokens, comments
-
-
-_CLOSER: Final = {"{": "}", "[": "]"}
-_NAMES: Final = {
-    "{": "'{'",
-    "}": "'}'",
-    "[": "'['",
-    "]": "']'",
-    ":": "':'",
-    ",": "','",
-    "string": "a string",
-    "number": "a number",
-    "literal": "a literal",
-}
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens, self.comments = _scan(text)
-        self.pos = 0
-
-    def fail(self, token: _Token | None, reason: str) -> ConfigFileError:
-        return _error(self.text, token.start if token else len(self.text), reason)
-
-    def unexpected(self, token: _Token, opener: _Token, expected: str) -> ConfigFileError:
-        if token.kind in ("}", "]"):  # a closer of the other kind
-            line, column = _where(self.text, opener.start)
-            return self.fail(
-                token,
-                f"mismatched brackets: {_NAMES[token.kind]} cannot close the "
-                f"{_NAMES[opener.kind]} at line {line}, column {column}",
-            )
-        return self.fail(token, f"expected {expected}, found {_NAMES[token.kind]}")
-
-    def next(self, expected: str, opener: _Token | None = None) -> _Token:
-        if self.pos >= len(self.tokens):
-            if opener is not None:
-                line, column = _where(self.text, opener.start)
-                raise self.fail(
-                    None,
-                    f"unexpected end of file: the {_NAMES[opener.kind]} at line {line}, "
-                    f"column {column} is never closed",
-                )
-            raise self.fail(None, f"unexpected end of file, expected {expected}")
-        token = self.tokens[self.pos]
-        self.pos += 1
-        return token
-
-    def document(self) -> _Node:
-        if not self.tokens:
-            raise self.fail(None, "the file holds no JSON value: expected an object")
-        root = self.value(0)
-        if self.pos < len(self.tokens):
-            raise self.fail(self.tokens[self.pos], "unexpected content after the top-level value")
-        return root
-
-    def value(self, depth: int, opener: _Token | None = None) -> _Node:
-        token = self.next("a value", opener)
-        if token.kind in ("string", "number", "literal"):
-            return _Node("scalar", token.start, token.end, token.value, depth)
-        if token.kind not in _CLOSER:
-            raise self.fail(token, f"expected a value, found {_NAMES[token.kind]}")
-        if depth >= _MAX_DEPTH:
-            raise self.fail(token, f"nested more than {_MAX_DEPTH} levels deep")
-        if token.kind == "{":
-            return self.object(token, depth)
-        return self.array(token, depth)
-
-    def object(self, opener: _Token, depth: int) -> _Node:
-        node = _Node("object", opener.start, -1, {}, depth)
-        while True:
-            token = self.next("a key or '}'", opener)
-            if token.kind == "}":
-                node.end = token.end
-                return node
-            if token.kind != "string":
-                found = _NAMES[token.kind]
-                raise self.fail(token, f"expected a key (a string) or '}}', found {found}")
-            colon = self.next("':'", opener)
-            if colon.kind != ":":
-                raise self.fail(colon, f"expected ':' after the key, found {_NAMES[colon.kind]}")
-            child = self.value(depth + 1, opener)
-            node.members.append(_Member(token.value, token.start, child))
-            node.value[token.value] = child.value
-            after = self.next("',' or '}'", opener)
-            if after.kind == "}":
-                node.commas.append(-1)
-                node.end = after.end
-                return node
-            if after.kind != ",":
-                raise self.unexpected(after, opener, "',' or '}'")
-            node.commas.append(after.start)
-
-    def array(self, opener: _Token, depth: int) -> _Node:
-        node = _Node("array", opener.start, -1, [], depth)
-        while True:
-            if self.pos < len(self.tokens) and self.tokens[self.pos].kind == "]":
-                closer = self.next("']'", opener)
-                break
-            child = self.value(depth + 1, opener)
-            node.items.append(child)
-            node.value.append(child.value)
-            closer = self.next("',' or ']'", opener)
-            if closer.kind == "]":
-                node.commas.append(-1)
-                break
-            if closer.kind != ",":
-                raise self.unexpected(closer, opener, "',' or ']'")
-            node.commas.append(closer.start)
-        node.end = closer.end
-        return node
-
-
-def _parse(text: str) -> tuple[_Node, list[tuple[int, int]]]:
-    parser = _Parser(text)
-    root = parser.document()
-    return root, parser.comments
-
-
-def parse_jsonc(text: str) -> Any:
-    """The value of a JSON(C) text (comments and trailing commas allowed), as ``json.loads``
-    would give it for the same text without them; :class:`ConfigFileError` when malformed."""
-    return _parse(text)[0].value
-
-
-# ---------------------------------------------------------------------------------------
 # Layout: indentation, line endings, where to insert
 
 
@@ -367,13 +120,8 @@ def _newline(text: str) -> str:
     return first.group() if first else "\n"
 
 
-def _line_start(text: str, index: int) -> int:
-    start = max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
-    return 1 if start == 0 and text.startswith(_BOM) and index > 0 else start
-
-
 def _indent_of_line(text: str, index: int) -> str:
-    start = _line_start(text, index)
+    start = line_start(text, index)
     end = start
     while end < len(text) and text[end] in " \t":
         end += 1
@@ -381,17 +129,17 @@ def _indent_of_line(text: str, index: int) -> str:
 
 
 def _starts_line(text: str, index: int) -> bool:
-    return text[_line_start(text, index) : index].strip(" \t") == ""
+    return text[line_start(text, index) : index].strip(" \t") == ""
 
 
-def _children(node: _Node) -> list[tuple[int, _Node]]:
+def _children(node: Node) -> list[tuple[int, Node]]:
     """Each member's or item's first character (a key's quote), with its value."""
     if node.kind == "object":
         return [(m.key_start, m.value) for m in node.members]
     return [(item.start, item) for item in node.items]
 
 
-def _indent_unit(text: str, root: _Node) -> str:
+def _indent_unit(text: str, root: Node) -> str:
     """The first indent step the file shows between a container's line and a child's."""
     stack = [root]
     while stack:
@@ -441,7 +189,7 @@ def _block(value: Any, unit: str, indent: str, newline: str) -> str:
 _Render = Callable[[bool, str], str]
 
 
-def _insert(text: str, node: _Node, render: _Render, unit: str) -> str:
+def _insert(text: str, node: Node, render: _Render, unit: str) -> str:
     """``text`` with one more member (or item) last in the container ``node``."""
     newline = _newline(text)
     own = _indent_of_line(text, node.start)
@@ -463,17 +211,17 @@ def _insert(text: str, node: _Node, render: _Render, unit: str) -> str:
     lead = "" if comma >= 0 else ","
     if not breaks:  # the container ends on the last member's line: stay on that line
         return text[:anchor] + lead + " " + render(True, "") + trailing + text[anchor:]
-    on_own_line = _line_start(text, last_start) != _line_start(text, node.start)
+    on_own_line = line_start(text, last_start) != line_start(text, node.start)
     indent = _indent_of_line(text, last_start) if on_own_line else own + unit
     at = breaks[0]
     piece = newline + indent + render(False, indent) + trailing
     return text[: last.end] + lead + text[last.end : at] + piece + text[at:]
 
 
-def _replace(text: str, node: _Node, member: _Member, value: Any, unit: str) -> str:
+def _replace(text: str, node: Node, member: Member, value: Any, unit: str) -> str:
     """``text`` with ``member``'s value (in the object ``node``) replaced by ``value``."""
     old = member.value
-    if _line_start(text, member.key_start) != _line_start(text, node.start):
+    if line_start(text, member.key_start) != line_start(text, node.start):
         new = _block(value, unit, _indent_of_line(text, member.key_start), _newline(text))
     else:
         new = _dumps(value, None)
@@ -484,7 +232,7 @@ def _replace(text: str, node: _Node, member: _Member, value: Any, unit: str) -> 
 # The merge
 
 
-def _kind(node: _Node) -> str:
+def _kind(node: Node) -> str:
     if node.kind == "object":
         return "an object"
     if node.kind == "array":
@@ -499,14 +247,14 @@ def _kind(node: _Node) -> str:
     return "a number"
 
 
-def _member(text: str, node: _Node, key: str, where: str) -> _Member | None:
+def _member(text: str, node: Node, key: str, place: str) -> Member | None:
     found = [m for m in node.members if m.key == key]
     if len(found) > 1:
-        line, column = _where(text, found[0].key_start)
-        raise _error(
+        line, column = where(text, found[0].key_start)
+        raise error(
             text,
             found[1].key_start,
-            f"{key!r} appears twice in {where} (first at line {line}, column {column}); "
+            f"{key!r} appears twice in {place} (first at line {line}, column {column}); "
             "keep one and try again",
         )
     return found[0] if found else None
@@ -530,7 +278,7 @@ def _json(value: Any, what: str) -> Any:
 
 def _check(result: str, expected: Any, kept_comments: list[str]) -> None:
     try:
-        root, comments = _parse(result)
+        root, comments = parse(result)
     except ConfigFileError as exc:
         raise EditCheckError(
             f"the edited file would not parse ({exc}); nothing should be written",
@@ -586,26 +334,26 @@ def merge_entry(
             seen.add(given["id"])
             new_inputs.append(given)
 
-    if text is None or text.strip(_SPACE + _BOM) == "":
+    if text is None or text.strip(SPACE + BOM) == "":
         return _new_file(text or "", section, key, new_entry, new_inputs)
 
-    root, comments = _parse(text)
+    root, comments = parse(text)
     if root.kind != "object":
-        raise _error(text, root.start, f"the file holds {_kind(root)}, not a JSON object")
+        raise error(text, root.start, f"the file holds {_kind(root)}, not a JSON object")
     unit = _indent_unit(text, root)
     expected: dict[str, Any] = json.loads(_ordered(root.value))
     kept_comments = [text[a:b] for a, b in comments]
 
     holder = _member(text, root, section, "the top-level object")
     if holder is not None and holder.value.kind != "object":
-        raise _error(
+        raise error(
             text,
             holder.value.start,
             f"{section!r} is {_kind(holder.value)}, not an object: fix it by hand first",
         )
     listed = _member(text, root, _INPUTS, "the top-level object") if new_inputs else None
     if listed is not None and listed.value.kind != "array":
-        raise _error(
+        raise error(
             text,
             listed.value.start,
             f"{_INPUTS!r} is {_kind(listed.value)}, not an array: fix it by hand first",
@@ -633,7 +381,7 @@ def merge_entry(
             existed = True
             if _canonical(current.value.value) != _canonical(new_entry):
                 if not replace:
-                    line, column = _where(text, current.value.start)
+                    line, column = where(text, current.value.start)
                     raise EntryExistsError(
                         section,
                         key,
@@ -666,12 +414,12 @@ def merge_entry(
                 kept.append(given["id"])
         fresh = [given for given in new_inputs if given["id"] in added]
         if fresh and listed is None:
-            root_now, _ = _parse(out)
+            root_now, _ = parse(out)
             out = _insert(out, root_now, member_text(_INPUTS, fresh), unit)
             expected[_INPUTS] = fresh
         elif fresh:
             for given in fresh:
-                root_now, _ = _parse(out)
+                root_now, _ = parse(out)
                 array = _member(out, root_now, _INPUTS, "the top-level object")
                 if array is None:  # checked above, and no edit removes it
                     raise EditCheckError("'inputs' went missing", line=1, column=1)
