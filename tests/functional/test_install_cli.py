@@ -203,3 +203,33 @@ def test_mistakes_are_one_line_each(user: User, served: Served) -> None:
     assert result.returncode == 1
     assert "is not a file Registrum can edit" in result.stderr
     assert broken.read_text() == '{"mcpServers": [1, 2]}'
+
+
+def test_write_never_writes_through_links_and_keeps_line_endings(
+    user: User, served: Served
+) -> None:
+    # A cloned project that plants its backup name as a link to a file of the user's.
+    victim = user.home / "authorized_keys"
+    victim.write_text("ssh-ed25519 AAAA-MINE me@host\n")
+    vscode = user.project / ".vscode"
+    vscode.mkdir()
+    planted = '/*\r\nssh-ed25519 AAAA-ATTACKER evil@x\r\n*/\r\n{\r\n  "servers": {}\r\n}\r\n'
+    (vscode / "mcp.json").write_bytes(planted.encode())
+    (vscode / "mcp.json.bak").symlink_to(victim)
+    user.ok("install", NAME, "--client", "vscode", "--write", "--registry", served.url)
+    assert victim.read_text() == "ssh-ed25519 AAAA-MINE me@host\n"
+    backup = vscode / "mcp.json.bak"
+    assert not backup.is_symlink()
+    assert backup.read_bytes() == planted.encode()
+    written = (vscode / "mcp.json").read_bytes()
+    assert written.count(b"\n") == written.count(b"\r\n") > 5  # a Windows file stays one
+    # A configuration kept as a link (dotfiles) is edited where it points; the link stays.
+    real = user.home / "dotfiles" / "cursor.json"
+    real.parent.mkdir()
+    real.write_text('{"mcpServers": {"other": {"url": "https://mcp.example.com/mcp"}}}\n')
+    link = user.home / ".cursor" / "mcp.json"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    user.ok("install", NAME, "--client", "cursor", "--write", "--registry", served.url)
+    assert link.is_symlink()
+    assert set(json.loads(real.read_text())["mcpServers"]) == {"other", "weather"}

@@ -620,3 +620,67 @@ def test_a_hostile_query_is_text(client: TestClient, servers: None) -> None:
         assert r.status_code == 200
         doc = assert_harmless(r.text)
         assert doc.one("input", id="q").attrs["value"] == q.replace("\u202e", "[U+202E]")
+
+
+def test_a_deleted_version_offers_no_install(client: TestClient, registry: Registry) -> None:
+    gone = server_json("io.github.gone/tool", packages=[npm_package()])
+    assert registry.context.importer.import_items([envelope(gone, "deleted", "Removed.")]).added
+    doc = page(client, "/servers/io.github.gone/tool")
+    assert "not offered for install" in doc.by_id("install-withheld").content
+    assert not doc.all("button", class_="copy")
+    assert not doc.all("a", class_="install-link")
+
+
+def test_secret_values_are_never_shown(client: TestClient, registry: Registry) -> None:
+    secret_env = {"name": "API_KEY", "isSecret": True, "default": "sk-live-DEFAULT"}
+    secret_arg = {"type": "named", "name": "--token", "isSecret": True, "value": "hunter2-VALUE"}
+    header = {
+        "name": "Authorization",
+        "value": "Bearer {token}",
+        "variables": {"token": {"isSecret": True, "default": "tok-VARIABLE"}},
+    }
+    doc = server_json(
+        "io.github.alice/secretive",
+        packages=[npm_package(environmentVariables=[secret_env], packageArguments=[secret_arg])],
+        remotes=[remote(headers=[header])],
+    )
+    assert registry.context.importer.import_items([envelope(doc)]).added == 1
+    html = client.get("/servers/io.github.alice/secretive").text
+    for secret in ("sk-live-DEFAULT", "hunter2-VALUE", "tok-VARIABLE"):
+        assert secret not in html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/servers/io.github.alice%2Fweather?option=%C2%B2",
+        "/changes?since=%C2%B2",
+        "/changes?limit=%C2%B2",
+        "/?q=a%00b",
+        "/?namespace=%00",
+        "/?registryType=" + "x" * 300,
+        "/namespaces/a%00",
+        "/servers/io.github.alice%2Fw%00",
+    ],
+)
+def test_odd_parameters_are_a_400_page(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 400, r.text[:300]
+    assert r.headers["content-type"].startswith("text/html")
+
+
+def test_a_name_with_dot_segments_links_to_itself(client: TestClient, registry: Registry) -> None:
+    odd = server_json("io.github.evil/../../changes")
+    assert registry.context.importer.import_items([envelope(odd)]).added == 1
+    home = page(client, "/")
+    (href,) = [a.attrs["href"] for a in home.all("a", class_="result-link")]
+    assert href == "/servers/io.github.evil%2F..%2F..%2Fchanges"
+    assert client.get(href).status_code == 200
+
+
+def test_recent_servers_show_their_latest_version(client: TestClient, publish) -> None:
+    publish(server_json("io.github.alice/fresh", "1.0.0", description="Old words."))
+    publish(server_json("io.github.alice/fresh", "2.0.0", description="New words."))
+    home = client.get("/").text
+    assert "New words." in home
+    assert "Old words." not in home

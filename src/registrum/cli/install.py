@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import unicodedata
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -71,9 +72,9 @@ def _show_options(result: InstallResult) -> None:
         for option in result.options:
             mark = "*" if chosen is not None and option.index == chosen.index else " "
             why = f" — {option.reason}" if option.reason else ""
-            err.print(f" {mark} {option.index}  {option.label}{why}", markup=False)
+            err.print(_printable(f" {mark} {option.index}  {option.label}{why}"), markup=False)
     elif chosen is not None:
-        err.print(f"runs as: {chosen.label}", markup=False)
+        err.print(_printable(f"runs as: {chosen.label}"), markup=False)
 
 
 def _show_config(config: ClientConfig, *, several: bool) -> None:
@@ -82,11 +83,13 @@ def _show_config(config: ClientConfig, *, several: bool) -> None:
     if not config.supported:
         warn(config.title, config.reason or "cannot be configured")
         return
-    typer.echo(config.snippet or json.dumps(config.config, indent=2, ensure_ascii=False))
+    typer.echo(
+        _printable(config.snippet or json.dumps(config.config, indent=2, ensure_ascii=False))
+    )
     for name, link in config.links.items():
         err.print(f"{name} link: {link}", markup=False, soft_wrap=True)
     for message in config.warnings:
-        warn(config.title, message)
+        warn(config.title, _printable(message))
     if several:
         say()
 
@@ -99,21 +102,25 @@ def _show_inputs(result: InstallResult) -> None:
         kind = "secret" if prompt.secret else "value"
         about = f": {prompt.description}" if prompt.description else ""
         err.print(
-            f"you supply {prompt.id} ({kind}, for {', '.join(prompt.used_in)}){about}",
+            _printable(f"you supply {prompt.id} ({kind}, for {', '.join(prompt.used_in)}){about}"),
             markup=False,
         )
     for left in chosen.optional:
         about = f": {left.description}" if left.description else ""
-        err.print(f"optional, left out: {left.where}{about}", markup=False)
+        err.print(_printable(f"optional, left out: {left.where}{about}"), markup=False)
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _replace_with(path: Path, text: str) -> None:
+    """Write ``text`` to a new file beside ``path`` and move it over ``path``: a reader never
+    sees half a file, and a symbolic link AT ``path`` is replaced, never written through."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        if path.exists():
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists() and not path.is_symlink():
             shutil.copymode(path, temporary)
         os.replace(temporary, path)
     except BaseException:
@@ -121,13 +128,36 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def _target(path: Path) -> Path:
+    """The file to edit: a configuration kept as a symbolic link (dotfiles) is edited where
+    the link points, so the link stays."""
+    return path.resolve() if path.is_symlink() else path
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters (but tab and newline) and bidirectional controls
+    shown as escapes: a publisher's argument could otherwise carry terminal escape sequences
+    into the person's terminal, or reorder what the line seems to say."""
+    return "".join(
+        c
+        if c in "\t\n" or not (unicodedata.category(c) in ("Cc", "Cf") or c in "\u2028\u2029")
+        else f"\\u{ord(c):04x}"
+        for c in text
+    )
+
+
 def _write(client: Client, config: ClientConfig, path: Path, yes: bool) -> None:
     section = SECTIONS[client]
     assert config.config is not None
     entry = config.config[section][config.key]
     inputs = config.config.get("inputs", ()) if client is Client.vscode else ()
+    path = _target(path)
     try:
-        before = path.read_text(encoding="utf-8") if path.exists() else None
+        # newline="": line endings are kept as the file has them (\r\n stays \r\n).
+        with path.open(encoding="utf-8", newline="") as handle:
+            before: str | None = handle.read()
+    except FileNotFoundError:
+        before = None
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read {path}: {exc}")
     try:
@@ -135,7 +165,7 @@ def _write(client: Client, config: ClientConfig, path: Path, yes: bool) -> None:
             merged = merge_entry(before, section, config.key, entry, inputs=inputs)
         except EntryExistsError as exc:
             err.print(f"{path} already has an entry {config.key!r}:", markup=False)
-            err.print(exc.existing, markup=False)
+            err.print(_printable(exc.existing), markup=False)
             if not yes:
                 if not sys.stdin.isatty():
                     fail(
@@ -150,11 +180,14 @@ def _write(client: Client, config: ClientConfig, path: Path, yes: bool) -> None:
     if merged.unchanged:
         say(f"{path} already has this entry {config.key!r}: nothing written")
         return
-    if before is not None:
-        backup = path.with_name(path.name + ".bak")
-        shutil.copy2(path, backup)
-        err.print(f"previous file kept as {backup}", markup=False)
-    _atomic_write(path, merged.text)
+    try:
+        if before is not None:
+            backup = path.with_name(path.name + ".bak")
+            _replace_with(backup, before)
+            err.print(f"previous file kept as {backup}", markup=False)
+        _replace_with(path, merged.text)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc}")
     for kept in merged.kept_inputs:
         warn(str(path), f"input {kept!r} was already defined differently and is kept as it was")
     verb = "replaced" if merged.replaced else "added"
@@ -244,7 +277,7 @@ def install(
         if not config.supported:
             fail(f"{config.title} cannot run this server: {config.reason}")
         for message in config.warnings:
-            warn(config.title, message)
+            warn(config.title, _printable(message))
         _show_inputs(result)
         _write(client, config, config_path or default_config_path(client), yes)
         return

@@ -7,7 +7,7 @@ from typing import Final
 # No inline script or style, no plug-ins, no framing, no form posting elsewhere; icons may
 # come from any https: address (with no referrer, see the templates).
 CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 

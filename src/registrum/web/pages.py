@@ -7,6 +7,7 @@ page is computed once per change of the data and answered with an ETag.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -60,11 +61,26 @@ class FacetLink:
     active: bool
 
 
+_DIGITS: Final = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() takes "²", int() does not
+_MAX_PARAM: Final = 200
+
+
+def _unprintable(text: str) -> bool:
+    return len(text) > 1000 or any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
 def _params(request: Request) -> dict[str, str]:
-    """The search parameters of the request, blank ones dropped."""
-    return {
+    """The search parameters of the request, blank ones dropped; a control character (NUL
+    cannot even reach PostgreSQL's text) or an overlong value is a 400 page."""
+    params = {
         key: value for key in SEARCH_PARAMS if (value := request.query_params.get(key, "").strip())
     }
+    for key, value in params.items():
+        if len(value) > _MAX_PARAM or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise InvalidInputError(
+                f"{key} must be at most {_MAX_PARAM} characters, without control characters"
+            )
+    return params
 
 
 def _href(params: Mapping[str, str], path: str = "/") -> str:
@@ -138,12 +154,12 @@ def build_router(render: Renderer) -> APIRouter:
     @router.get("/")
     async def home(request: Request) -> Response:
         ctx = ctx_of(request)
-        params = _params(request)
-        searching = bool(params)
         try:
+            params = _params(request)
             offset = _offset(params)
         except InvalidInputError as exc:
             return render.error(request, 400, str(exc))
+        searching = bool(params)
         text = params.get("q", "")[:MAX_QUERY] or None
         query = SearchQuery(
             text=text,
@@ -179,10 +195,12 @@ def build_router(render: Renderer) -> APIRouter:
     async def server(request: Request, name: str) -> Response:
         ctx = ctx_of(request)
         wanted = request.query_params.get("version") or None
+        if _unprintable(name) or (wanted is not None and _unprintable(wanted)):
+            return render.error(request, 400, "A name or version holds no control characters")
         raw_option = request.query_params.get("option")
         option: int | None = None
         if raw_option:
-            if not raw_option.isdigit() or len(raw_option) > 4:
+            if not _DIGITS.fullmatch(raw_option) or len(raw_option) > 4:
                 return render.error(request, 400, "The option must be a number from the list")
             option = int(raw_option)
 
@@ -239,11 +257,13 @@ def build_router(render: Renderer) -> APIRouter:
     @router.get("/namespaces/{namespace}")
     async def namespace(request: Request, namespace: str) -> Response:
         ctx = ctx_of(request)
-        params = _params(request)
         try:
+            params = _params(request)
             offset = _offset(params)
         except InvalidInputError as exc:
             return render.error(request, 400, str(exc))
+        if _unprintable(namespace):
+            return render.error(request, 400, "A namespace holds no control characters")
         query = SearchQuery(filters=Filters(namespace=namespace), limit=50, offset=offset)
         path = f"/namespaces/{namespace}"
 
@@ -273,9 +293,9 @@ def build_router(render: Renderer) -> APIRouter:
         ctx = ctx_of(request)
         raw = request.query_params.get("since", "")
         raw_limit = request.query_params.get("limit", "")
-        if raw and (not raw.isdigit() or len(raw) > 18):
+        if raw and (not _DIGITS.fullmatch(raw) or len(raw) > 18):
             return render.error(request, 400, "since must be a change number")
-        if raw_limit and (not raw_limit.isdigit() or not 1 <= int(raw_limit) <= TIMELINE):
+        if raw_limit and (not _DIGITS.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= TIMELINE):
             return render.error(request, 400, f"limit must be a number from 1 to {TIMELINE}")
         limit = int(raw_limit) if raw_limit else TIMELINE
 
@@ -326,7 +346,14 @@ def _recent(ctx: ApiContext) -> list[views.Card]:
     out = []
     for entry in reversed(page.entries):
         view = entry.view
-        if view is None or view.name in seen or view.status.value == "deleted":
+        # An entry about a version that is no longer latest (the latest-moved entry of the
+        # old one after a publish) does not show the server as it is now.
+        if (
+            view is None
+            or not view.is_latest
+            or view.name in seen
+            or view.status.value == "deleted"
+        ):
             continue
         seen.add(view.name)
         out.append(view)

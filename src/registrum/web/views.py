@@ -9,6 +9,7 @@ templates print is text (Jinja escapes it), and the only values that become an `
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,9 +28,16 @@ MAX_URL: Final = 2048
 # Characters that reorder or hide text: shown as their code point instead, so that a
 # description cannot make the page read differently from what it is (core/display_text.py
 # refuses them at publish; imported and mirrored documents may still carry them).
+# Control, format and separator characters (Unicode categories Cc, Cf, Zl, Zp) but tab and
+# line breaks: invisible, or able to reorder the text around them (bidi controls, U+2029).
 _HIDDEN: Final = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
-    "\u2066-\u2069\ufeff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    + "".join(
+        re.escape(chr(c))
+        for c in range(0xA0, 0x110000)
+        if unicodedata.category(chr(c)) in ("Cf", "Zl", "Zp")
+    )
+    + "]"
 )
 _NOT_IN_URL: Final = re.compile(r"[\x00-\x20\x7f\\<>\"'`]")
 
@@ -64,7 +72,11 @@ def web_url(value: Any, *, schemes: tuple[str, ...] = ("http", "https")) -> str 
 
 
 def server_path(name: str) -> str:
-    """The page of a server: its name's ``/`` kept, everything else escaped."""
+    """The page of a server: its name's ``/`` kept, everything else escaped. A name with an
+    empty, ``.`` or ``..`` segment (an imported one may have them) has every ``/`` escaped
+    too, or a browser would resolve the link to another page."""
+    if any(part in ("", ".", "..") for part in name.split("/")):
+        return "/servers/" + quote(name, safe="@:+")
     return "/servers/" + quote(name, safe="/@:+")
 
 
@@ -148,6 +160,13 @@ class Field:
     flags: tuple[str, ...] = ()
 
 
+def _has_secret_variable(item: Mapping[str, Any]) -> bool:
+    variables = item.get("variables")
+    return isinstance(variables, Mapping) and any(
+        isinstance(v, Mapping) and v.get("isSecret") is True for v in variables.values()
+    )
+
+
 def _fields(items: list[Mapping[str, Any]], *, key: str = "name") -> list[Field]:
     out = []
     for item in items:
@@ -159,7 +178,12 @@ def _fields(items: list[Mapping[str, Any]], *, key: str = "name") -> list[Field]
         kind = _text(item.get("type"))
         if kind:
             flags.insert(0, kind)
-        value = item.get("value", item.get("default", item.get("valueHint")))
+        # A secret's fixed value or default is a literal secret: never shown (the install
+        # panel asks for it instead).
+        if item.get("isSecret") is True or _has_secret_variable(item):
+            value: Any = item.get("valueHint") or "(secret)"
+        else:
+            value = item.get("value", item.get("default", item.get("valueHint")))
         out.append(
             Field(
                 name=_text(item.get(key)) or _text(item.get("valueHint")),
