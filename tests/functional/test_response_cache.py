@@ -179,3 +179,13 @@ def test_a_dropped_database_connection_does_not_stall_invalidation(
     assert b"1.1.0" in client.get(LIST).content
     publish(server_json(NAME, "1.2.0"))
     assert b"1.2.0" in client.get(LIST).content  # and it reconnected
+
+
+def test_etags_change_with_the_software() -> None:
+    """The same data served by other code (an upgrade) must not revalidate: the page may
+    name assets that are gone, an install configuration may come from an older mapping."""
+    from registrum.api.cache import _etag, software_fingerprint
+
+    key = b"/v0.1/servers?"
+    assert _etag(7, key, software_fingerprint()) != _etag(7, key, b"another build")
+    assert _etag(7, key, software_fingerprint()) == _etag(7, key, software_fingerprint())

@@ -14,7 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 import registrum
 from registrum.api import openapi, problems
-from registrum.api.cache import ReadCacheMiddleware
+from registrum.api.cache import ReadCacheMiddleware, software_fingerprint
 from registrum.api.context import ApiContext, strict_query
 from registrum.api.cors import CorsMiddleware
 from registrum.api.fastpath import FastListMiddleware
@@ -140,6 +140,7 @@ def create_app(ctx: ApiContext, *, fast_paths: bool = True, pages: Pages | None 
         head=ctx.query.head_async,
         max_bytes=ctx.response_cache_bytes,
         max_age=ctx.cache_max_age,
+        salt=software_fingerprint(),
     )
     if ctx.rate_limits.active:
         # Outside the cache, so that a limit on reads counts cached answers too; inside CORS,
