@@ -49,6 +49,7 @@ TYPES = ["npm", "pypi", "oci", " NPM ", "nuget", ""]
 TRANSPORTS = ["stdio", "streamable-http", "sse", None, "SSE"]
 REMOTES = ["streamable-http", "sse", ""]
 STATUSES = [Status.ACTIVE, Status.ACTIVE, Status.DEPRECATED, Status.DELETED]
+STATUS_NAMES = ["active", "deprecated", "deleted"]
 
 
 def _words(rng: random.Random, most: int) -> str:
@@ -209,8 +210,9 @@ def _compare(store, rng: random.Random, queries: int) -> int:
     reference = ReferenceSearch(store, clock=lambda: NOW)
     names = [v.name for v in store.versions.iter_all()]
     found = 0
-    for _ in range(queries):
-        query = _query(rng, names)
+    # The blank query with each status filter: the kept counts (search_counts) answer them.
+    kept = [SearchQuery(filters=Filters(status=s), limit=100) for s in (None, *STATUS_NAMES)]
+    for query in [*kept, *(_query(rng, names) for _ in range(queries))]:
         want = reference.search(query)
         got = store.search.search(query, NOW)
         assert [v.version_id for v in got.items] == [v.version_id for v in want.items], query
@@ -255,6 +257,50 @@ def test_migration_0012_backfills_what_the_store_writes_and_downgrades(blank_dat
         tables = set(inspect(conn).get_table_names())
     assert not {"search_entries", "search_facets", "search_text"} & tables
     command.upgrade(config, "head")
+    store = SqlServerStore(engine)
+    assert [store.search.search(q, NOW) for q in queries] == before
+    store.close()
+    engine.dispose()
+
+
+def _kept(engine) -> list[tuple[str, str, str, int]]:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT facet, status, value, n FROM search_counts").all()
+    return sorted((r[0], r[1], r[2], int(r[3])) for r in rows)
+
+
+def test_migration_0013_backfills_the_kept_counts_the_store_keeps_and_downgrades(
+    blank_database_url,
+):
+    """The counts refresh kept through writes and changes are the counts 0013 backfills
+    (downgraded to 0012, status_rank and search_counts gone; upgraded: the same rows, the
+    same answers)."""
+    from alembic import command
+
+    from registrum.storage import engine as storage_engine
+    from registrum.storage.store import SqlServerStore
+
+    engine = storage_engine.create(blank_database_url)
+    storage_engine.migrate(engine)
+    store = SqlServerStore(engine)
+    rng = random.Random(11)
+    _populate(store, rng, servers=40)
+    _change(store, rng, rounds=15)
+    queries = [SearchQuery(filters=Filters(status=s)) for s in (None, *STATUS_NAMES)]
+    queries += [_query(random.Random(i), ["com.example/go"]) for i in range(20)]
+    before = [store.search.search(q, NOW) for q in queries]
+    kept = _kept(engine)
+    assert kept
+    assert all(n > 0 for *_, n in kept)
+    store.close()
+    config = storage_engine.alembic_config(engine)
+    command.downgrade(config, "0012")
+    with engine.connect() as conn:
+        assert "search_counts" not in inspect(conn).get_table_names()
+        columns = {c["name"] for c in inspect(conn).get_columns("search_entries")}
+    assert "status_rank" not in columns
+    command.upgrade(config, "head")
+    assert _kept(engine) == kept
     store = SqlServerStore(engine)
     assert [store.search.search(q, NOW) for q in queries] == before
     store.close()

@@ -61,3 +61,48 @@ def test_search_reads_versions_by_key_only(registry, query: SearchQuery) -> None
                     assert "Seq Scan" not in line, plan
             if query.text and query.filters == Filters():  # else a filter's index may lead
                 assert "search_text" in plan or "trgm" in plan, plan
+
+
+# With no filter but status (the home page): with other filters, the planner may rightly
+# prefer a filter's index and sort what it finds (a small namespace, say).
+BLANK = [
+    SearchQuery(),
+    SearchQuery(filters=Filters(status="deprecated")),
+    SearchQuery(offset=20),
+]
+
+
+def _plan(store: Any, sql: str, params: dict[str, Any]) -> str:
+    dialect = store.dialect
+    with store._engine.connect() as conn:
+        if dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            rows = conn.exec_driver_sql("EXPLAIN " + dialect.driver_sql(sql), params).all()
+            return "\n".join(str(r[0]) for r in rows)
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
+        return "\n".join(str(r[-1]) for r in rows)
+
+
+@pytest.mark.parametrize("query", BLANK, ids=lambda q: f"{q.filters.status}-{q.offset}")
+def test_a_blank_query_walks_the_order_index_and_sorts_nothing(registry, query) -> None:
+    """No text: the page is a walk of ix_search_entries_blank_order that stops after the
+    page, never a sort of every match; with no filter but status, the total and the facets
+    are read from search_counts, not counted over search_entries."""
+    docs = [
+        server_json(f"io.github.alice/weather-{i}", packages=[npm_package()]) for i in range(30)
+    ]
+    ImportService(registry.store).import_items(docs)
+    store = registry.store
+    (page_sql, params), counts = _statements(store, query)
+    # The page's own rows (then joined to their versions and put in order: 20 rows).
+    inner = page_sql[page_sql.index("FROM (") + 6 : page_sql.index(") p JOIN")]
+    plan = _plan(store, inner, params)
+    assert "ix_search_entries_blank_order" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+    assert "Sort" not in plan, plan
+    plan = _plan(store, *counts)
+    assert "search_entries" not in plan, plan
+    assert "search_facets" not in plan, plan
+    assert "search_counts" in plan or "ix_search_counts" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+    assert "Sort" not in plan, plan

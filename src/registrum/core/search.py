@@ -9,7 +9,7 @@ that each storage backend implements the same thing and tests compare them to th
 server matches when every term is found in its name, title or description. A blank query
 matches every server.
 
-**Ranking**, highest first, ties by name:
+**Ranking** of a query with text, highest first, ties by name:
 
 1. how the whole query meets the name: the exact name (1000), the name's last part exactly
    (``weather`` for ``io.github.alice/weather``: 800), a prefix of the name or its last part
@@ -18,6 +18,11 @@ matches every server.
    description (100);
 2. status: active +50, deprecated -300, deleted -600 (shown only when asked for);
 3. freshness: up to +30 for an update in the last 30 days, one point a day.
+
+**Order of a blank query** (no text: the home page, a namespace's servers, filters alone):
+by status (active, then deprecated, then deleted: the status score above, highest first),
+then the most recently updated first, then by name. No score: so an index on (status,
+updated_at, name) serves the page without sorting every server (:func:`blank_key`).
 
 **Facets**: ``registryType`` and ``transport`` (a server counts once per value its packages
 and remotes have), ``status``, ``namespace`` (the part of the name before ``/``) and
@@ -192,6 +197,23 @@ def rank(
     facts: Facts, status: str, updated_at: datetime, terms: tuple[str, ...], now: datetime
 ) -> int:
     return text_score(facts, terms) + STATUS_SCORE.get(status, 0) + freshness(updated_at, now)
+
+
+def status_rank(status: str) -> int:
+    """A status's place in the order, lowest first: minus its score (active -50, deprecated
+    300, deleted 600, an unknown status 0)."""
+    return -STATUS_SCORE.get(status, 0)
+
+
+def blank_key(status: str, updated_at: datetime, name: str) -> tuple[int, int, str]:
+    """The order of a blank query's results as a sort key, ascending: status, then newest
+    first (``updated_at`` in microseconds, negated), then name."""
+    return status_rank(status), -_microseconds(updated_at), name
+
+
+def _microseconds(when: datetime) -> int:
+    delta = when.replace(tzinfo=None) - datetime(1970, 1, 1)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def facet_values(facts: Facts, status: str, facet: str) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from registrum.core.search import (
     Facts,
     SearchPage,
     SearchQuery,
+    blank_key,
     facet_values,
     facts_of,
     matches,
@@ -90,12 +91,15 @@ def search_rows(
     """A search over these latest versions, by the rules of core/search.py, in Python."""
     terms = terms_of(query.text)
     found = [(v, f) for v, f in rows if matches(f, v.status.value, terms, query.filters)]
-    found.sort(
-        key=lambda vf: (
-            -rank(vf[1], vf[0].status.value, vf[0].updated_at, terms, now),
-            vf[0].name,
+    if terms:
+        found.sort(
+            key=lambda vf: (
+                -rank(vf[1], vf[0].status.value, vf[0].updated_at, terms, now),
+                vf[0].name,
+            )
         )
-    )
+    else:
+        found.sort(key=lambda vf: blank_key(vf[0].status.value, vf[0].updated_at, vf[0].name))
     facets = {}
     for facet in FACETS:
         others = query.filters.without(facet)

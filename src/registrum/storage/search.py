@@ -23,6 +23,7 @@ page's rows, by primary key.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -52,9 +53,10 @@ from registrum.core.search import (
     facts_of,
     fold,
     sorted_counts,
+    status_rank,
     terms_of,
 )
-from registrum.storage import bulk
+from registrum.storage import bulk, search_counts
 from registrum.storage.changelog import Journal
 from registrum.storage.dialects import Dialect
 from registrum.storage.reads import ReadLine, view_columns
@@ -126,11 +128,9 @@ def refresh(conn: Connection, dialect: Dialect, journal: Journal) -> None:
         return
     fts = dialect.writes_search_index
     next_rowid: list[int] = []
+    counted: Counter[search_counts.Key] = Counter()
     for chunk in chunks(sorted(ids)):
-        old: dict[str, int | None] = {}
-        if fts:
-            stmt = select(_se.c.server_id, _se.c.text_rowid).where(_se.c.server_id.in_(chunk))
-            old = {row[0]: row[1] for row in conn.execute(stmt)}
+        old = _old_rows(conn, chunk, counted)
         latest = conn.execute(
             select(
                 _sv.c.server_id,
@@ -151,8 +151,16 @@ def refresh(conn: Connection, dialect: Dialect, journal: Journal) -> None:
         facets: list[dict[str, Any]] = []
         texts: list[dict[str, Any]] = []
         for server_id, version_id, name, body, status, updated_at in latest:
-            entry, rows = entry_rows(
-                server_id, version_id, name, document_facts(body), status, updated_at
+            facts = document_facts(body)
+            entry, rows = entry_rows(server_id, version_id, name, facts, status, updated_at)
+            entry["status_rank"] = status_rank(status)
+            counted.update(
+                search_counts.contributions(
+                    status,
+                    facts.namespace,
+                    facts.has_remote,
+                    ((row["facet"], row["value"]) for row in rows),
+                )
             )
             if fts:
                 rowid = old.get(server_id)
@@ -177,6 +185,26 @@ def refresh(conn: Connection, dialect: Dialect, journal: Journal) -> None:
         bulk.insert_many(conn, dialect, search_facets, facets)
         if texts:
             bulk.insert_many(conn, dialect, search_text, texts)
+    search_counts.apply(conn, dialect.mark, counted)
+
+
+def _old_rows(
+    conn: Connection, chunk: Sequence[str], counted: Counter[search_counts.Key]
+) -> dict[str, int | None]:
+    """The text rowids of these servers' search rows (None on PostgreSQL), by server; their
+    kept counts' contributions are subtracted from ``counted``."""
+    values: dict[str, list[tuple[str, str]]] = {}
+    stmt = select(search_facets.c.server_id, search_facets.c.facet, search_facets.c.value)
+    for server_id, facet, value in conn.execute(stmt.where(search_facets.c.server_id.in_(chunk))):
+        values.setdefault(server_id, []).append((facet, value))
+    rowids: dict[str, int | None] = {}
+    columns = (_se.c.server_id, _se.c.text_rowid, _se.c.status, _se.c.namespace, _se.c.has_remote)
+    for row in conn.execute(select(*columns).where(_se.c.server_id.in_(chunk))):
+        server_id, status = str(row[0]), str(row[2])
+        rowids[server_id] = row[1]
+        found = values.get(server_id, ())
+        counted.subtract(search_counts.contributions(status, str(row[3]), bool(row[4]), found))
+    return rowids
 
 
 # Reads ------------------------------------------------------------------------------------
@@ -260,33 +288,49 @@ class SqlSearchReads:
         for i, term in enumerate(unique):
             params[f"t{i}"] = term
         matched = text_matches(dialect, unique, params)
-        # The page.
-        score = " + ".join(
-            part
-            for part in (
-                self._text_score(terms, unique, params),
-                _STATUS,
-                _freshness(params, now, dialect.time_param),
-            )
-            if part
-        )
-        where = " AND ".join([*matched, *self._filters(query.filters, params, "e")]) or "1 = 1"
+        filters = self._filters(query.filters, params, "e")
         params["limit"] = min(query.limit, MAX_LIMIT)
         params["offset"] = query.offset
-        page_sql = (
-            f"SELECT {_PAGE_COLUMNS} FROM (SELECT e.version_id, {score} AS score, e.name "
-            f"FROM search_entries e WHERE {where} ORDER BY score DESC, e.name "
-            "LIMIT :limit OFFSET :offset) p JOIN server_versions v ON v.id = p.version_id "
-            "ORDER BY p.score DESC, p.name"
-        )
+        if terms:
+            page_sql = self._ranked_page(terms, unique, [*matched, *filters], params, now)
+        else:
+            page_sql = _blank_page(query.filters, filters, params)
         items = self._reads.views(page_sql, params)
-        total, facets = self._facets(matched, query.filters, params)
+        if not terms and query.filters.without("status") == Filters():
+            kept = self._reads.rows(search_counts.read_sql(query.filters.status, params), params)
+            total, facets = search_counts.answer(kept)
+        else:
+            total, facets = self._facets(matched, query.filters, params)
         end = query.offset + query.limit
         return SearchPage(
             items=items,
             total=total,
             facets=facets,
             next_offset=end if end < total else None,
+        )
+
+    def _ranked_page(
+        self,
+        terms: tuple[str, ...],
+        unique: list[str],
+        conditions: list[str],
+        params: dict[str, Any],
+        now: datetime,
+    ) -> str:
+        """A text query's page: by the score of core.search.rank, then name."""
+        dialect = self._reads.dialect
+        score = " + ".join(
+            (
+                self._text_score(terms, unique, params),
+                _STATUS,
+                _freshness(params, now, dialect.time_param),
+            )
+        )
+        return (
+            f"SELECT {_PAGE_COLUMNS} FROM (SELECT e.version_id, {score} AS score, e.name "
+            f"FROM search_entries e WHERE {' AND '.join(conditions)} "
+            "ORDER BY score DESC, e.name LIMIT :limit OFFSET :offset) p "
+            "JOIN server_versions v ON v.id = p.version_id ORDER BY p.score DESC, p.name"
         )
 
     def _text_score(self, terms: tuple[str, ...], unique: list[str], params: dict[str, Any]) -> str:
@@ -357,6 +401,23 @@ class SqlSearchReads:
             else:
                 counts[facet][value] = int(n)
         return total, {facet: sorted_counts(counts[facet], facet) for facet in FACETS}
+
+
+def _blank_page(filters: Filters, conditions: list[str], params: dict[str, Any]) -> str:
+    """A blank query's page, in the order of core.search.blank_key: a walk of
+    ix_search_entries_blank_order (status_rank, updated_at DESC, name) that stops after the
+    page (with a status filter, from that status's first entry)."""
+    where = list(conditions)
+    if filters.status is not None:
+        params["f_rank"] = status_rank(filters.status)
+        where.append("e.status_rank = :f_rank")
+    order = "status_rank, {0}.updated_at DESC, {0}.name"
+    return (
+        f"SELECT {_PAGE_COLUMNS} FROM (SELECT e.version_id, e.status_rank, e.updated_at, "
+        f"e.name FROM search_entries e{_where(where)} ORDER BY e.{order.format('e')} "
+        "LIMIT :limit OFFSET :offset) p JOIN server_versions v ON v.id = p.version_id "
+        f"ORDER BY p.{order.format('p')}"
+    )
 
 
 def _where(conditions: Iterable[str]) -> str:

@@ -39,6 +39,10 @@ SEARCH_OBJECTS = (
     "ix_search_entries_name_trgm",
     "ix_search_entries_title_trgm",
     "ix_search_entries_description_trgm",
+    # Migration 0013: indexes with a descending column (the blank query's order, the
+    # namespace facet's top 20), declared in the migration as SQL.
+    "ix_search_entries_blank_order",
+    "ix_search_counts_top",
 )
 
 
@@ -292,6 +296,9 @@ search_entries = Table(
     Column("has_remote", Boolean(), nullable=False),
     # SQLite: the rowid of the server's row in the FTS5 table search_text. NULL on PostgreSQL.
     Column("text_rowid", Integer(), nullable=True),
+    # core.search.status_rank(status) (migration 0013): a blank query's results are ordered
+    # by (status_rank, updated_at DESC, name), which ix_search_entries_blank_order serves.
+    Column("status_rank", Integer(), nullable=False),
     Index("ix_search_entries_namespace", "namespace"),
     Index("ix_search_entries_text_rowid", "text_rowid"),
     Index("ix_search_entries_status_name", "status", "name"),
@@ -307,4 +314,19 @@ search_facets = Table(
     Column("facet", String(16), primary_key=True),  # registryType | transport
     Column("value", Text(), primary_key=True),
     Index("ix_search_facets_facet_value", "facet", "value"),
+)
+
+# The facet counts of the blank query, kept (migration 0013): how many servers count under
+# each (facet, value) among the servers of one status, and (status "*") among every server
+# but the deleted ones (the default view). Written by storage/search.py:refresh in the
+# transaction that changes search_entries, from each touched server's old and new rows;
+# a row whose count falls to 0 is removed. ix_search_counts_top (facet, status, n DESC,
+# value) gives the namespace facet's top 20 without reading every namespace.
+search_counts = Table(
+    "search_counts",
+    metadata,
+    Column("facet", String(16), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("value", Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True),
+    Column("n", Integer(), nullable=False),
 )
