@@ -51,7 +51,7 @@ EXACT, LAST_PART, PREFIX, NAME_WORD = 1000, 800, 600, 400
 TERM_IN_NAME, TERM_IN_TITLE, TERM_IN_DESCRIPTION = 300, 200, 100
 STATUS_SCORE: Final = {"active": 50, "deprecated": -300, "deleted": -600}
 
-_WORD_BREAK: Final = re.compile(r"[./\-_]+")
+WORD_BREAK: Final = re.compile(r"[./\-_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +173,7 @@ def text_score(facts: Facts, terms: tuple[str, ...]) -> int:
         return LAST_PART
     if name.startswith(whole) or last.startswith(whole):
         return PREFIX
-    if whole in _WORD_BREAK.split(name):
+    if whole in WORD_BREAK.split(name):
         return NAME_WORD
     best = 0
     title, description = fold(facts.title), fold(facts.description)

@@ -31,7 +31,6 @@ from typing import Any, Final
 import orjson
 from sqlalchemy import Connection, func, select
 
-from registrum.core.search import _WORD_BREAK as WORD_BREAK
 from registrum.core.search import (
     EXACT,
     FACETS,
@@ -45,6 +44,7 @@ from registrum.core.search import (
     TERM_IN_DESCRIPTION,
     TERM_IN_NAME,
     TERM_IN_TITLE,
+    WORD_BREAK,
     FacetCount,
     Facts,
     Filters,
