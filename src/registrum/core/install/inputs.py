@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Final
 
 from registrum.core.install.model import Omitted, Prompt, Ref, Text
@@ -112,31 +113,11 @@ def _same_question(a: Prompt, b: Prompt) -> bool:
 def _used_in(prompt: Prompt, where: str) -> Prompt:
     if where in prompt.used_in:
         return prompt
-    return Prompt(
-        prompt.id,
-        prompt.description,
-        prompt.secret,
-        prompt.required,
-        prompt.default,
-        prompt.choices,
-        prompt.format,
-        prompt.placeholder,
-        (*prompt.used_in, where),
-    )
+    return replace(prompt, used_in=(*prompt.used_in, where))
 
 
 def _renamed(prompt: Prompt, new_id: str) -> Prompt:
-    return Prompt(
-        new_id,
-        prompt.description,
-        prompt.secret,
-        prompt.required,
-        prompt.default,
-        prompt.choices,
-        prompt.format,
-        prompt.placeholder,
-        prompt.used_in,
-    )
+    return replace(prompt, id=new_id)
 
 
 def value_of(

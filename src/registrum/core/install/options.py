@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 from registrum.core.install.inputs import Prompts, flag, text_of, value_of
@@ -45,19 +46,7 @@ def _rank(option: Option) -> int:
 
 
 def _indexed(option: Option, index: int) -> Option:
-    return Option(
-        index,
-        option.kind,
-        option.label,
-        option.transport,
-        option.registry_type,
-        option.launch,
-        option.endpoint,
-        option.prompts,
-        option.notes,
-        option.optional,
-        option.reason,
-    )
+    return replace(option, index=index)
 
 
 def _transport(spec: Any) -> tuple[str, Mapping[str, Any]]:
@@ -97,18 +86,11 @@ def _headers(raw: Any, prompts: Prompts) -> tuple[tuple[str, Text], ...]:
 
 
 def _finished(option: Option, prompts: Prompts) -> Option:
-    return Option(
-        option.index,
-        option.kind,
-        option.label,
-        option.transport,
-        option.registry_type,
-        option.launch,
-        option.endpoint,
-        prompts.prompts,
-        (*option.notes, *prompts.notes),
-        tuple(prompts.omitted),
-        option.reason,
+    return replace(
+        option,
+        prompts=prompts.prompts,
+        notes=(*option.notes, *prompts.notes),
+        optional=tuple(prompts.omitted),
     )
 
 
@@ -181,19 +163,7 @@ def _package(package: Mapping[str, Any]) -> Option:
             start=launch,
         )
         option = Option(0, "package", label, transport, registry_type, endpoint=endpoint)
-    return _finished(
-        Option(
-            0,
-            option.kind,
-            option.label,
-            option.transport,
-            option.registry_type,
-            option.launch,
-            option.endpoint,
-            notes=tuple(notes),
-        ),
-        prompts,
-    )
+    return _finished(replace(option, notes=tuple(notes)), prompts)
 
 
 def _arguments(raw: Any, kind: str, prompts: Prompts, names: dict[str, Text]) -> list[Text]:
